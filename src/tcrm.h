@@ -1,0 +1,353 @@
+/*
+ * tcrm.h - the one internal header: shared types and, grouped per source
+ * file, each file's public functions.
+ */
+#ifndef TCRM_H
+#define TCRM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sysexits.h>
+#include <time.h>
+
+#ifdef ENABLE_NLS
+#include <libintl.h>
+#define _(s) gettext(s)
+#else
+#define _(s) (s)
+#endif
+#define N_(s) (s)
+
+#define TCRM_ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define TCRM_ATTR_NORETURN __attribute__((noreturn))
+
+/* xmalloc.c: allocation that cannot fail usefully dies here, once. */
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+char *xasprintf(const char *, ...) TCRM_ATTR_PRINTF(1, 2);
+char *xvasprintf(const char *, va_list) TCRM_ATTR_PRINTF(1, 0);
+
+/* buf.c: a growable byte buffer, always NUL-terminated. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t size;
+};
+void buf_init(struct buf *);
+void buf_free(struct buf *);
+void buf_reset(struct buf *);
+void buf_add(struct buf *, const void *, size_t);
+void buf_adds(struct buf *, const char *);
+void buf_addc(struct buf *, char);
+void buf_printf(struct buf *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
+char *buf_detach(struct buf *);
+
+/* strv: a NULL-terminated vector of owned strings (buf.c). */
+struct strv {
+	char **v;
+	size_t n;
+	size_t size;
+};
+void strv_init(struct strv *);
+void strv_free(struct strv *);
+void strv_push(struct strv *, const char *);
+void strv_pushf(struct strv *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
+/* Split s at every byte in seps; empty items are dropped. */
+void strv_split(struct strv *, const char *s, const char *seps);
+char *strv_join(const struct strv *, const char *sep);
+
+/* utf8.c: text by display column, folding, sanitising for the screen. */
+/* Display width of a UTF-8 string in terminal columns (invalid bytes: 1). */
+size_t utf8_width(const char *s);
+/* Width of one code point: 0 for combining marks, 2 for wide/CJK. */
+int utf8_cpwidth(int32_t cp);
+/* Decode one code point at s (len bytes available); returns bytes used
+ * (1 for an invalid byte, with *cp = -1). */
+size_t utf8_decode(const char *s, size_t len, int32_t *cp);
+/* True when s[0..len) is valid UTF-8; else *bad is the first bad offset. */
+bool utf8_valid(const char *s, size_t len, size_t *bad);
+/* NFKC case fold for index keys: "ＡＢＣ", "abc", "ABC" give one key.
+ * Returns NULL when s is not valid UTF-8. */
+char *utf8_fold(const char *s);
+/* Copy of s safe to draw: control characters, escape sequences and bidi
+ * overrides become visible placeholders; invalid bytes become U+FFFD. */
+char *utf8_sanitize(const char *s);
+/* Bytes of s that fit in width columns, never splitting a character. */
+size_t utf8_clip(const char *s, size_t width);
+/* s clipped and padded with spaces to exactly width columns. */
+char *utf8_pad(const char *s, size_t width);
+/* Trim ASCII and Unicode white space at both ends, in a new string. */
+char *utf8_trim(const char *s);
+
+/* phone.c: phone numbers normalised so every spelling of one number
+ * meets in the index. */
+#define PHONE_DIGITS_MAX 20
+#define PHONE_EXT_MAX 10
+struct phone {
+	char digits[PHONE_DIGITS_MAX + 1];	/* country code + number */
+	char ext[PHONE_EXT_MAX + 1];		/* extension, "" if none */
+};
+/* Parse a number as people write it. Numbers without an international
+ * prefix take default_cc ("86" when NULL). Returns 0, or -1 with *why
+ * set to a static English reason. */
+int phone_parse(const char *text, const char *default_cc, struct phone *,
+    const char **why);
+/* Index key: digits, or digits "#" ext. Writes at most size bytes. */
+void phone_key(const struct phone *, char *out, size_t size);
+/* Key of a query (may be partial); NULL if the text is not phone-like. */
+char *phone_query_key(const char *text, const char *default_cc);
+/* True when text looks like a phone number rather than a name. */
+bool phone_like(const char *text);
+
+/* form.c, form-load.c, form-field.c: entities from forms/*.yaml. */
+enum field_type {
+	FT_TEXT,
+	FT_LONGTEXT,
+	FT_INT,
+	FT_MONEY,
+	FT_DATE,
+	FT_DATETIME,
+	FT_BOOL,
+	FT_ENUM,
+	FT_PHONE,
+	FT_PHONES,
+	FT_EMAIL,
+	FT_URL,
+	FT_REF
+};
+enum index_kind {
+	IX_NONE,
+	IX_EXACT,	/* folded whole value */
+	IX_PREFIX,	/* folded, every word start, for prefix search */
+	IX_PHONE,	/* normalised digits, one key per phone */
+	IX_REF		/* reverse index of a reference */
+};
+enum ref_policy {
+	REF_RESTRICT,
+	REF_CASCADE,
+	REF_SET_EMPTY
+};
+#define ROLE_AGENT 0x1u
+#define ROLE_SUPERVISOR 0x2u
+#define ROLE_ADMIN 0x4u
+#define ROLE_ALL (ROLE_AGENT | ROLE_SUPERVISOR | ROLE_ADMIN)
+
+struct label {
+	char *en;
+	char *zh;
+};
+struct enum_value {
+	char *value;
+	struct label label;
+	char *key;	/* hotkey, may be NULL */
+};
+struct entity;
+struct field {
+	char *name;
+	enum field_type type;
+	struct label label;
+	bool required;
+	bool unique;
+	enum index_kind index;
+	size_t max;	/* maximum length in characters, 0 = none */
+	struct enum_value *values;
+	size_t nvalues;
+	char *def;	/* default value or NULL */
+	struct strv aliases;
+	char *ref;	/* referenced entity name (FT_REF) */
+	struct entity *ref_entity;
+	enum ref_policy on_delete;
+	char *currency;	/* FT_MONEY default currency */
+	unsigned read_roles;
+	unsigned write_roles;
+	int line;
+	int column;
+};
+struct entity {
+	char *name;
+	struct label label;
+	char *file;
+	struct field *fields;
+	size_t nfields;
+	char *title;		/* field that names a record */
+	char *subtitle;		/* field shown beside it (company...) */
+	bool searchable;	/* part of `tcrm find` */
+	struct strv list;	/* fields shown in result lists */
+	struct strv *layout;	/* rows of field names for screens */
+	size_t nlayout;
+	unsigned read_roles;
+	unsigned write_roles;
+	unsigned delete_roles;
+	int line;
+	int column;
+};
+struct forms {
+	char *dir;
+	struct entity *entities;
+	size_t n;
+};
+/* Load every *.yaml in dir; every problem is appended to diags as
+ * "file:line:column: message". Returns 0 when there was none. */
+int forms_load(const char *dir, struct forms **, struct strv *diags);
+void forms_free(struct forms *);
+struct entity *forms_entity(const struct forms *, const char *name);
+/* Field by name, then by import alias (case and spacing ignored). */
+struct field *entity_field(const struct entity *, const char *name);
+struct field *entity_field_by_alias(const struct entity *, const char *);
+const char *field_type_name(enum field_type);
+const char *label_get(const struct label *, const char *lang);
+/* Validate and normalise a user's text for a field. Returns 0 with
+ * *out (owned), or -1 with *why (owned, English, names the rule).
+ * An empty input gives an empty *out (required is checked elsewhere). */
+int field_normalise(const struct field *, const char *in, char **out,
+    char **why);
+/* Human form of a stored value ("12345 CNY" -> "123.45 CNY"). */
+char *field_display(const struct field *, const char *stored);
+
+/* record.c: the compact record codec. Values are strings; a list value
+ * (phones) holds its items separated by '\n'. Unknown fields are kept. */
+struct kv {
+	char *name;
+	char *value;
+};
+struct record {
+	uint32_t id;
+	uint32_t version;
+	int64_t created;	/* microseconds since the epoch */
+	int64_t updated;
+	char *created_by;
+	char *updated_by;
+	struct kv *fields;
+	size_t n;
+	size_t size;
+};
+void record_init(struct record *);
+void record_free(struct record *);
+void record_copy(struct record *dst, const struct record *src);
+const char *record_get(const struct record *, const char *name);
+/* Setting an empty value removes the field. */
+void record_set(struct record *, const char *name, const char *value);
+void record_encode(const struct record *, struct buf *);
+int record_decode(const void *, size_t, struct record *);
+
+/* store-*.c: the Berkeley DB environment. No printing: each call returns
+ * one of these and leaves a message in store_error(). */
+enum store_rc {
+	ST_OK = 0,
+	ST_NOTFOUND,	/* no such record */
+	ST_EXISTS,	/* unique value held by another record */
+	ST_CONFLICT,	/* stale version */
+	ST_RESTRICT,	/* delete refused: referenced */
+	ST_INVALID,	/* bad value or reference */
+	ST_BUSY,	/* lock timeout, retries exhausted */
+	ST_NOSPACE,	/* lock table or disk full */
+	ST_IO,		/* system error */
+	ST_AGAIN	/* internal: deadlock or recovery; retried */
+};
+struct store;
+struct txn;
+struct store_opts {
+	const char *home;
+	const struct forms *forms;
+	const char *user;	/* written into records and audit */
+	const char *import_id;	/* written into audit, may be NULL */
+	bool nosync;		/* DB_TXN_WRITE_NOSYNC: batch imports */
+};
+int store_open(struct store **, const struct store_opts *);
+void store_close(struct store *);
+const char *store_error(const struct store *);
+/* Notices from open (e.g. an index built); NULL-terminated. */
+char **store_notices(const struct store *);
+const struct forms *store_forms(const struct store *);
+const char *store_home(const struct store *);
+/* Run fn in a transaction; retried on deadlock and after recovery. The
+ * function must be repeatable: it sees the store as at its start. */
+typedef int (*store_txn_fn)(struct store *, struct txn *, void *);
+int store_run(struct store *, store_txn_fn, void *);
+int store_get(struct store *, struct txn *, const struct entity *,
+    uint32_t id, struct record *);
+/* Validated by the form (required, unique, references); assigns id,
+ * version 1, times and user; writes the audit record. */
+int store_create(struct store *, struct txn *, const struct entity *,
+    struct record *);
+/* Writes rec if its version is still current (if_version 0: take the
+ * stored version); bumps the version; audits changed fields. */
+int store_update(struct store *, struct txn *, const struct entity *,
+    struct record *, uint32_t if_version);
+int store_delete(struct store *, struct txn *, const struct entity *,
+    uint32_t id, uint32_t if_version);
+/* Walk every record of an entity; stop when fn returns non-zero. */
+typedef int (*store_each_fn)(const struct record *, void *);
+int store_each(struct store *, struct txn *, const struct entity *,
+    store_each_fn, void *);
+size_t store_count(struct store *, const struct entity *);
+
+struct hit {
+	const struct entity *entity;
+	uint32_t id;
+	char *title;
+	char *subtitle;
+	char *phones;	/* '\n' separated */
+	char *email;
+};
+struct hits {
+	struct hit *v;
+	size_t n;
+	size_t size;
+};
+void hits_free(struct hits *);
+/* Phone in any format, email, name/company prefix over searchable
+ * entities (or only one). */
+int store_find(struct store *, const char *query, const struct entity *only,
+    size_t limit, struct hits *);
+/* Ids of records of `from` whose reference field points at id. */
+int store_referrers(struct store *, struct txn *, const struct field *,
+    uint32_t id, uint32_t **ids, size_t *n);
+
+struct change {
+	char *field;
+	char *old;
+	char *new;
+};
+struct audit {
+	uint64_t seq;
+	int64_t time;
+	char *user;
+	char *action;	/* create, update, delete, refused */
+	char *entity;
+	uint32_t id;
+	uint32_t version;
+	char *import_id;
+	struct change *changes;
+	size_t nchanges;
+};
+void audit_free(struct audit *);
+typedef int (*store_audit_fn)(const struct audit *, void *);
+/* History of one record (entity and id), or of everything when entity
+ * is NULL; oldest first. */
+int store_history(struct store *, const char *entity, uint32_t id,
+    store_audit_fn, void *);
+
+/* store-admin.c */
+struct verify_report {
+	struct strv problems;
+	size_t checked;
+};
+int store_verify(struct store *, struct verify_report *);
+int store_checkpoint(struct store *, size_t *removed_logs);
+int store_backup(struct store *, const char *dir);
+int store_restore(const char *backup, const char *home, char **err);
+int store_reindex(struct store *, const char *entity);
+int store_stat(struct store *, struct buf *);
+
+/* Exit status for a store result. */
+int store_rc_exit(int rc);
+
+#endif /* TCRM_H */
