@@ -1,1 +1,206 @@
+/* record.c - the compact record codec.
+ *
+ * A record is a format byte, then varints for version and times, the two
+ * user names, and the fields as (name, value) string pairs. Fields the
+ * forms do not know are carried through unchanged.
+ */
 #include "tcrm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RECORD_FORMAT 0xC1
+
+void
+record_init(struct record *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+void
+record_free(struct record *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->fields[i].name);
+		free(r->fields[i].value);
+	}
+	free(r->fields);
+	free(r->created_by);
+	free(r->updated_by);
+	record_init(r);
+}
+
+void
+record_copy(struct record *dst, const struct record *src)
+{
+	record_init(dst);
+	dst->id = src->id;
+	dst->version = src->version;
+	dst->created = src->created;
+	dst->updated = src->updated;
+	dst->created_by = src->created_by ? xstrdup(src->created_by) : NULL;
+	dst->updated_by = src->updated_by ? xstrdup(src->updated_by) : NULL;
+	for (size_t i = 0; i < src->n; i++)
+		record_set(dst, src->fields[i].name, src->fields[i].value);
+}
+
+static struct kv *
+record_find(const struct record *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->fields[i].name, name) == 0)
+			return &r->fields[i];
+	}
+	return NULL;
+}
+
+const char *
+record_get(const struct record *r, const char *name)
+{
+	struct kv *kv = record_find(r, name);
+
+	return kv ? kv->value : "";
+}
+
+void
+record_set(struct record *r, const char *name, const char *value)
+{
+	struct kv *kv = record_find(r, name);
+
+	if (value == NULL || *value == '\0') {
+		if (kv != NULL) {
+			free(kv->name);
+			free(kv->value);
+			*kv = r->fields[--r->n];
+		}
+		return;
+	}
+	if (kv != NULL) {
+		char *copy = xstrdup(value);
+
+		free(kv->value);
+		kv->value = copy;
+		return;
+	}
+	if (r->n == r->size) {
+		r->size = r->size ? r->size * 2 : 16;
+		r->fields = xreallocarray(r->fields, r->size, sizeof *r->fields);
+	}
+	r->fields[r->n].name = xstrdup(name);
+	r->fields[r->n].value = xstrdup(value);
+	r->n++;
+}
+
+static void
+put_varint(struct buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n] = v & 0x7f;
+		v >>= 7;
+		if (v != 0)
+			tmp[n] |= 0x80;
+		n++;
+	} while (v != 0);
+	buf_add(b, tmp, n);
+}
+
+static void
+put_string(struct buf *b, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	put_varint(b, len);
+	buf_add(b, s ? s : "", len);
+}
+
+void
+record_encode(const struct record *r, struct buf *b)
+{
+	buf_addc(b, (char)RECORD_FORMAT);
+	put_varint(b, r->version);
+	put_varint(b, (uint64_t)r->created);
+	put_varint(b, (uint64_t)r->updated);
+	put_string(b, r->created_by);
+	put_string(b, r->updated_by);
+	put_varint(b, r->n);
+	for (size_t i = 0; i < r->n; i++) {
+		put_string(b, r->fields[i].name);
+		put_string(b, r->fields[i].value);
+	}
+}
+
+struct reader {
+	const unsigned char *p;
+	const unsigned char *end;
+};
+
+static int
+get_varint(struct reader *rd, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (rd->p < rd->end && shift < 64) {
+		unsigned char c = *rd->p++;
+
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if ((c & 0x80) == 0)
+			return 0;
+		shift += 7;
+	}
+	return -1;
+}
+
+static int
+get_string(struct reader *rd, char **s)
+{
+	uint64_t len;
+
+	if (get_varint(rd, &len) != 0 || len > (uint64_t)(rd->end - rd->p))
+		return -1;
+	*s = xstrndup((const char *)rd->p, (size_t)len);
+	rd->p += len;
+	return 0;
+}
+
+int
+record_decode(const void *data, size_t size, struct record *r)
+{
+	struct reader rd = { data, (const unsigned char *)data + size };
+	uint64_t version, created, updated, n;
+
+	record_init(r);
+	if (size < 1 || *rd.p++ != RECORD_FORMAT)
+		return -1;
+	if (get_varint(&rd, &version) != 0 || version > UINT32_MAX ||
+	    get_varint(&rd, &created) != 0 || get_varint(&rd, &updated) != 0 ||
+	    get_string(&rd, &r->created_by) != 0 ||
+	    get_string(&rd, &r->updated_by) != 0 ||
+	    get_varint(&rd, &n) != 0 || n > size)
+		goto bad;
+	r->version = (uint32_t)version;
+	r->created = (int64_t)created;
+	r->updated = (int64_t)updated;
+	for (uint64_t i = 0; i < n; i++) {
+		char *name, *value;
+
+		if (get_string(&rd, &name) != 0)
+			goto bad;
+		if (get_string(&rd, &value) != 0) {
+			free(name);
+			goto bad;
+		}
+		record_set(r, name, value);
+		free(name);
+		free(value);
+	}
+	if (rd.p != rd.end)
+		goto bad;
+	return 0;
+bad:
+	record_free(r);
+	return -1;
+}

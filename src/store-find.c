@@ -1,1 +1,296 @@
+/* store-find.c - one search box over customers and contacts: phone in any
+ * format, email, and name or company prefix. */
+#define TCRM_STORE_INTERNAL
 #include "tcrm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct found {
+	struct hits *hits;
+	size_t limit;
+	char **sortkeys;	/* parallel to hits->v, for merging */
+};
+
+void
+hits_free(struct hits *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].title);
+		free(h->v[i].subtitle);
+		free(h->v[i].phones);
+		free(h->v[i].email);
+	}
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
+static bool
+found_has(const struct found *f, const struct entity *e, uint32_t id)
+{
+	for (size_t i = 0; i < f->hits->n; i++) {
+		if (f->hits->v[i].entity == e && f->hits->v[i].id == id)
+			return true;
+	}
+	return false;
+}
+
+static void
+found_add(struct found *f, struct hit *h, const char *sortkey)
+{
+	struct hits *hs = f->hits;
+
+	if (hs->n == hs->size) {
+		hs->size = hs->size ? hs->size * 2 : 16;
+		hs->v = xreallocarray(hs->v, hs->size, sizeof *hs->v);
+		f->sortkeys = xreallocarray(f->sortkeys, hs->size,
+		    sizeof *f->sortkeys);
+	}
+	f->sortkeys[hs->n] = xstrdup(sortkey);
+	hs->v[hs->n++] = *h;
+}
+
+static const char *default_cc(void)
+{
+	const char *cc = getenv("TCRM_COUNTRY");
+
+	return cc && *cc ? cc : "86";
+}
+
+static bool
+index_searchable(const struct store_index *ix, const struct entity *only)
+{
+	const struct entity *e = ix->owner->entity;
+
+	return only ? e == only : e->searchable;
+}
+
+/* Records whose key in ix starts with prefix; data is the primary id. */
+static int
+walk_ids(struct store *s, DB_TXN *tid, struct store_index *ix,
+    const char *prefix, struct found *f)
+{
+	size_t plen = strlen(prefix);
+	DBT k, d;
+	DBC *c;
+	int ret;
+
+	if ((ret = ix->raw->cursor(ix->raw, tid, &c, DB_READ_COMMITTED)) != 0)
+		return st_dberr(s, ret, ix->name);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = (void *)prefix;
+	k.size = (u_int32_t)plen;
+	for (ret = c->get(c, &k, &d, DB_SET_RANGE); ret == 0 &&
+	    f->hits->n < f->limit; ret = c->get(c, &k, &d, DB_NEXT)) {
+		struct record r;
+		struct hit h;
+		char *sortkey;
+		uint32_t id;
+		int rc;
+
+		if (k.size < plen || memcmp(k.data, prefix, plen) != 0)
+			break;
+		if (d.size != 4)
+			continue;
+		id = st_u32_key(d.data);
+		if (found_has(f, ix->owner->entity, id))
+			continue;
+		record_init(&r);
+		rc = store_get(s, &(struct txn){ tid }, ix->owner->entity, id,
+		    &r);
+		if (rc == ST_NOTFOUND)
+			continue;
+		if (rc != ST_OK) {
+			c->close(c);
+			return rc;
+		}
+		st_hit_from_record(ix->owner, &r, &h);
+		sortkey = xstrndup(k.data, k.size);
+		found_add(f, &h, sortkey);
+		free(sortkey);
+		record_free(&r);
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_dberr(s, ret, ix->name);
+	return ST_OK;
+}
+
+/* Prefix index keys carry the result's fields: no primary read. */
+static int
+walk_prefix(struct store *s, DB_TXN *tid, struct store_index *ix,
+    const char *prefix, struct found *f, size_t limit)
+{
+	size_t plen = strlen(prefix), taken = 0;
+	DBT k, d;
+	DBC *c;
+	int ret;
+
+	if ((ret = ix->raw->cursor(ix->raw, tid, &c, DB_READ_COMMITTED)) != 0)
+		return st_dberr(s, ret, ix->name);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = (void *)prefix;
+	k.size = (u_int32_t)plen;
+	for (ret = c->get(c, &k, &d, DB_SET_RANGE); ret == 0 && taken < limit;
+	    ret = c->get(c, &k, &d, DB_NEXT)) {
+		const char *key = k.data, *nul;
+		struct hit h;
+		uint32_t id;
+
+		if (k.size < plen || memcmp(key, prefix, plen) != 0)
+			break;
+		nul = memchr(key, '\0', k.size);
+		if (d.size != 4 || nul == NULL)
+			continue;
+		id = st_u32_key(d.data);
+		if (found_has(f, ix->owner->entity, id))
+			continue;
+		memset(&h, 0, sizeof h);
+		h.entity = ix->owner->entity;
+		h.id = id;
+		st_hit_unpack(nul + 1, k.size - (size_t)(nul + 1 - key), &h);
+		found_add(f, &h, key);
+		taken++;
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_dberr(s, ret, ix->name);
+	return ST_OK;
+}
+
+static int
+find_by_kind(struct store *s, DB_TXN *tid, const char *key,
+    const struct entity *only, enum index_kind kind, enum field_type type,
+    struct found *f)
+{
+	for (size_t i = 0; i < s->nentities; i++) {
+		struct store_entity *se = &s->entities[i];
+
+		for (size_t j = 0; j < se->nindexes; j++) {
+			struct store_index *ix = &se->indexes[j];
+			int rc;
+
+			if (ix->kind != kind || !index_searchable(ix, only))
+				continue;
+			if (kind == IX_EXACT && ix->field->type != type)
+				continue;
+			if ((rc = walk_ids(s, tid, ix, key, f)) != ST_OK)
+				return rc;
+		}
+	}
+	return ST_OK;
+}
+
+static int
+cmp_index(const void *a, const void *b, void *arg)
+{
+	char **keys = arg;
+
+	return strcmp(keys[*(const size_t *)a], keys[*(const size_t *)b]);
+}
+
+/* Name hits from several indexes, merged in key order and cut. */
+static int
+find_by_name(struct store *s, DB_TXN *tid, const char *query,
+    const struct entity *only, struct found *f)
+{
+	char *folded = utf8_fold(query);
+	size_t first = f->hits->n, room = f->limit - f->hits->n, n;
+	size_t *order;
+	struct hit *sorted;
+	int rc = ST_OK;
+
+	if (folded == NULL)
+		return ST_OK;
+	for (size_t i = 0; i < s->nentities && rc == ST_OK; i++) {
+		struct store_entity *se = &s->entities[i];
+
+		for (size_t j = 0; j < se->nindexes && rc == ST_OK; j++) {
+			struct store_index *ix = &se->indexes[j];
+
+			if (ix->kind == IX_PREFIX && index_searchable(ix, only))
+				rc = walk_prefix(s, tid, ix, folded, f, room);
+		}
+	}
+	free(folded);
+	n = f->hits->n - first;
+	order = xcalloc(n, sizeof *order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = first + i;
+	qsort_r(order, n, sizeof *order, cmp_index, f->sortkeys);
+	sorted = xcalloc(n, sizeof *sorted);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = f->hits->v[order[i]];
+	for (size_t i = first; i < first + n; i++) {
+		free(f->sortkeys[i]);
+		f->sortkeys[i] = NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i < room)
+			f->hits->v[first + i] = sorted[i];
+		else {
+			free(sorted[i].title);
+			free(sorted[i].subtitle);
+			free(sorted[i].phones);
+			free(sorted[i].email);
+		}
+	}
+	if (n > room)
+		f->hits->n = first + room;
+	free(sorted);
+	free(order);
+	return rc;
+}
+
+struct find_run {
+	const char *query;
+	const struct entity *only;
+	size_t limit;
+	struct hits *hits;
+};
+
+static int
+find_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct find_run *run = arg;
+	struct found f = { run->hits, run->limit, NULL };
+	const char *q = run->query;
+	DB_TXN *tid = st_tid(t);
+	char *key;
+	int rc = ST_OK;
+
+	hits_free(run->hits);
+	if (phone_like(q) && (key = phone_query_key(q, default_cc())) != NULL) {
+		rc = find_by_kind(s, tid, key, run->only, IX_PHONE, FT_PHONE, &f);
+		free(key);
+	}
+	if (rc == ST_OK && strchr(q, '@') != NULL &&
+	    (key = utf8_fold(q)) != NULL) {
+		rc = find_by_kind(s, tid, key, run->only, IX_EXACT, FT_EMAIL,
+		    &f);
+		free(key);
+	}
+	if (rc == ST_OK && f.hits->n < f.limit)
+		rc = find_by_name(s, tid, q, run->only, &f);
+	for (size_t i = 0; i < f.hits->n; i++)
+		free(f.sortkeys[i]);
+	free(f.sortkeys);
+	return rc;
+}
+
+int
+store_find(struct store *s, const char *query, const struct entity *only,
+    size_t limit, struct hits *hits)
+{
+	char *q = utf8_trim(query);
+	struct find_run run = { q, only, limit ? limit : 20, hits };
+	int rc = ST_OK;
+
+	memset(hits, 0, sizeof *hits);
+	if (*q != '\0')
+		rc = store_run(s, find_txn, &run);
+	free(q);
+	return rc;
+}

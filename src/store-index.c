@@ -1,1 +1,507 @@
+/* store-index.c - secondary indexes derived from the forms.
+ *
+ * Every index is a Berkeley DB secondary associated with its primary at
+ * every open (callbacks live in code, so a process that skipped this would
+ * leave the index stale). A second, unassociated handle on the same file
+ * reads keys and primary ids directly for searches.
+ */
+#define TCRM_STORE_INTERNAL
 #include "tcrm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Bump when the key layout changes: indexes with an older signature are
+ * reported at open and rebuilt by `tcrm db reindex`. */
+#define INDEX_LAYOUT 1
+#define PAYLOAD_FIELD_MAX 96
+
+void
+keyset_free(struct keyset *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		buf_free(&ks->v[i]);
+	free(ks->v);
+	ks->v = NULL;
+	ks->n = 0;
+}
+
+static void
+keyset_add(struct keyset *ks, const void *p, size_t len)
+{
+	for (size_t i = 0; i < ks->n; i++) {
+		if (ks->v[i].len == len && memcmp(ks->v[i].data, p, len) == 0)
+			return;
+	}
+	ks->v = xreallocarray(ks->v, ks->n + 1, sizeof *ks->v);
+	buf_init(&ks->v[ks->n]);
+	buf_add(&ks->v[ks->n], p, len);
+	ks->n++;
+}
+
+static const char *
+default_country(void)
+{
+	const char *cc = getenv("TCRM_COUNTRY");
+
+	return cc && *cc ? cc : "86";
+}
+
+static const struct field *
+entity_first_of_type(const struct entity *e, enum field_type a,
+    enum field_type b)
+{
+	for (size_t i = 0; i < e->nfields; i++) {
+		if (e->fields[i].type == a || e->fields[i].type == b)
+			return &e->fields[i];
+	}
+	return NULL;
+}
+
+/* Copy at most max bytes of s without cutting a character in two. */
+static char *
+clip_bytes(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return xstrdup(s);
+	while (n > max || (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80))
+		n--;
+	return xstrndup(s, n);
+}
+
+void
+st_hit_from_record(const struct store_entity *se, const struct record *r,
+    struct hit *h)
+{
+	const struct entity *e = se->entity;
+	const struct field *ph = entity_first_of_type(e, FT_PHONES, FT_PHONE);
+	const struct field *em = entity_first_of_type(e, FT_EMAIL, FT_EMAIL);
+
+	memset(h, 0, sizeof *h);
+	h->entity = e;
+	h->id = r->id;
+	h->title = xstrdup(e->title ? record_get(r, e->title) : "");
+	h->subtitle = xstrdup(e->subtitle ? record_get(r, e->subtitle) : "");
+	h->phones = xstrdup(ph ? record_get(r, ph->name) : "");
+	h->email = xstrdup(em ? record_get(r, em->name) : "");
+}
+
+void
+st_hit_pack(const struct hit *h, struct buf *b)
+{
+	const char *parts[] = { h->title, h->subtitle, h->phones, h->email };
+
+	for (size_t i = 0; i < 4; i++) {
+		char *c = clip_bytes(parts[i], PAYLOAD_FIELD_MAX);
+
+		if (i > 0)
+			buf_addc(b, '\x1f');
+		buf_adds(b, c);
+		free(c);
+	}
+}
+
+void
+st_hit_unpack(const char *p, size_t len, struct hit *h)
+{
+	char **slots[] = { &h->title, &h->subtitle, &h->phones, &h->email };
+	const char *end = p + len;
+
+	for (size_t i = 0; i < 4; i++) {
+		const char *q = memchr(p, '\x1f', (size_t)(end - p));
+
+		if (q == NULL || i == 3)
+			q = end;
+		*slots[i] = xstrndup(p, (size_t)(q - p));
+		p = q < end ? q + 1 : end;
+	}
+}
+
+static bool
+is_word_break(unsigned char c)
+{
+	return c == ' ' || c == '-' || c == '.' || c == ',' || c == '(' ||
+	    c == ')' || c == '/' || c == '&' || c == '_' || c == '\'';
+}
+
+static void
+prefix_keys(const struct store_index *ix, const struct record *r,
+    const char *value, struct keyset *ks)
+{
+	char *folded = utf8_fold(value);
+	struct buf payload, key;
+	struct hit h;
+
+	if (folded == NULL)
+		folded = xstrdup(value);
+	buf_init(&payload);
+	st_hit_from_record(ix->owner, r, &h);
+	st_hit_pack(&h, &payload);
+	free(h.title);
+	free(h.subtitle);
+	free(h.phones);
+	free(h.email);
+	buf_init(&key);
+	for (size_t i = 0; folded[i] != '\0'; i++) {
+		if (i > 0 && !is_word_break((unsigned char)folded[i - 1]))
+			continue;
+		if (is_word_break((unsigned char)folded[i]))
+			continue;
+		buf_reset(&key);
+		buf_adds(&key, folded + i);
+		buf_addc(&key, '\0');
+		buf_add(&key, payload.data, payload.len);
+		keyset_add(ks, key.data, key.len);
+	}
+	buf_free(&key);
+	buf_free(&payload);
+	free(folded);
+}
+
+static void
+phone_keys(const char *value, struct keyset *ks)
+{
+	struct strv items;
+	struct phone ph;
+	char key[PHONE_DIGITS_MAX + PHONE_EXT_MAX + 2];
+	const char *why;
+
+	strv_init(&items);
+	strv_split(&items, value, "\n");
+	for (size_t i = 0; i < items.n; i++) {
+		if (phone_parse(items.v[i], default_country(), &ph, &why) != 0)
+			continue;
+		phone_key(&ph, key, sizeof key);
+		keyset_add(ks, key, strlen(key));
+	}
+	strv_free(&items);
+}
+
+void
+st_index_keys(const struct store_index *ix, const struct record *r,
+    struct keyset *ks)
+{
+	const char *value = record_get(r, ix->field->name);
+	unsigned char k[4];
+	char *end, *folded;
+	unsigned long id;
+
+	ks->v = NULL;
+	ks->n = 0;
+	if (*value == '\0')
+		return;
+	switch (ix->kind) {
+	case IX_PREFIX:
+		prefix_keys(ix, r, value, ks);
+		break;
+	case IX_PHONE:
+		phone_keys(value, ks);
+		break;
+	case IX_REF:
+		id = strtoul(value, &end, 10);
+		if (*end == '\0' && id > 0 && id <= UINT32_MAX) {
+			st_key_u32(k, (uint32_t)id);
+			keyset_add(ks, k, 4);
+		}
+		break;
+	default:
+		folded = utf8_fold(value);
+		if (folded == NULL)
+			folded = xstrdup(value);
+		keyset_add(ks, folded, strlen(folded));
+		free(folded);
+		break;
+	}
+}
+
+static int
+index_callback(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	const struct store_index *ix = sec->app_private;
+	struct keyset ks;
+	struct record r;
+	DBT *multi;
+
+	if (pkey->size != 4 || record_decode(pdata->data, pdata->size, &r) != 0)
+		return DB_DONOTINDEX;
+	r.id = st_u32_key(pkey->data);
+	st_index_keys(ix, &r, &ks);
+	record_free(&r);
+	memset(skey, 0, sizeof *skey);
+	if (ks.n == 0) {
+		keyset_free(&ks);
+		return DB_DONOTINDEX;
+	}
+	if (ks.n == 1) {
+		skey->size = (u_int32_t)ks.v[0].len;
+		skey->data = buf_detach(&ks.v[0]);
+		skey->flags = DB_DBT_APPMALLOC;
+		keyset_free(&ks);
+		return 0;
+	}
+	multi = xcalloc(ks.n, sizeof *multi);
+	for (size_t i = 0; i < ks.n; i++) {
+		multi[i].size = (u_int32_t)ks.v[i].len;
+		multi[i].data = buf_detach(&ks.v[i]);
+		multi[i].flags = DB_DBT_APPMALLOC;
+	}
+	skey->data = multi;
+	skey->size = (u_int32_t)ks.n;
+	skey->flags = DB_DBT_MULTIPLE | DB_DBT_APPMALLOC;
+	keyset_free(&ks);
+	return 0;
+}
+
+int
+st_meta_get(struct store *s, DB_TXN *tid, const char *key, struct buf *val,
+    u_int32_t flags)
+{
+	DBT k, d;
+	int ret;
+
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = (void *)key;
+	k.size = (u_int32_t)strlen(key);
+	d.flags = DB_DBT_MALLOC;
+	ret = s->meta->get(s->meta, tid, &k, &d, flags);
+	if (ret != 0)
+		return st_dberr(s, ret, key);
+	buf_reset(val);
+	buf_add(val, d.data, d.size);
+	free(d.data);
+	return ST_OK;
+}
+
+int
+st_meta_put(struct store *s, DB_TXN *tid, const char *key, const void *val,
+    size_t len)
+{
+	DBT k, d;
+
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = (void *)key;
+	k.size = (u_int32_t)strlen(key);
+	d.data = (void *)val;
+	d.size = (u_int32_t)len;
+	return st_dberr(s, s->meta->put(s->meta, tid, &k, &d, 0), key);
+}
+
+static void
+index_add(struct store_entity *se, const struct field *f,
+    enum index_kind kind, bool unique, const char *suffix)
+{
+	struct store_index *ix;
+
+	se->indexes = xreallocarray(se->indexes, se->nindexes + 1,
+	    sizeof *se->indexes);
+	ix = &se->indexes[se->nindexes++];
+	memset(ix, 0, sizeof *ix);
+	ix->name = xasprintf("%s.%s%s", se->entity->name, f->name, suffix);
+	ix->field = f;
+	ix->owner = se;
+	ix->kind = kind;
+	ix->unique = unique;
+}
+
+static void
+index_plan(struct store_entity *se)
+{
+	const struct entity *e = se->entity;
+
+	if (se->indexes != NULL)
+		return;
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+		enum index_kind kind = f->index;
+
+		if (f->type == FT_PHONE || f->type == FT_PHONES)
+			kind = IX_PHONE;
+		else if (f->type == FT_REF)
+			kind = IX_REF;
+		else if (f->unique && kind == IX_NONE)
+			kind = IX_EXACT;
+		if (kind == IX_NONE)
+			continue;
+		if (f->unique && kind == IX_PREFIX) {
+			index_add(se, f, IX_PREFIX, false, "");
+			index_add(se, f, IX_EXACT, true, "!");
+		} else
+			index_add(se, f, kind, f->unique && kind == IX_EXACT, "");
+	}
+}
+
+static char *
+index_file(const struct store_index *ix)
+{
+	char *file = xasprintf("%s.idx", ix->name);
+
+	for (char *p = file; *p != '\0'; p++) {
+		if (*p == '!')
+			*p = '+';
+	}
+	return file;
+}
+
+static bool
+file_exists(const char *home, const char *file)
+{
+	char *path = xasprintf("%s/%s", home, file);
+	struct stat st;
+	bool yes = stat(path, &st) == 0;
+
+	free(path);
+	return yes;
+}
+
+static bool
+primary_empty(DB *primary, DB_TXN *tid)
+{
+	DBC *c;
+	DBT k, d;
+	int ret;
+
+	if (primary->cursor(primary, tid, &c, 0) != 0)
+		return true;
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	d.flags = DB_DBT_PARTIAL;
+	ret = c->get(c, &k, &d, DB_FIRST);
+	c->close(c);
+	return ret != 0;
+}
+
+static int
+index_open_handle(struct store *s, struct store_index *ix, DB **dbp,
+    const char *file, DB_TXN *tid, u_int32_t flags)
+{
+	int ret;
+
+	if ((ret = db_create(dbp, s->env, 0)) != 0)
+		return st_dberr(s, ret, ix->name);
+	(*dbp)->app_private = ix;
+	if (!ix->unique)
+		(*dbp)->set_flags(*dbp, DB_DUP | DB_DUPSORT);
+	ret = (*dbp)->open(*dbp, tid, file, NULL, DB_BTREE, flags, 0600);
+	return st_dberr(s, ret, file);
+}
+
+static int
+index_check_signature(struct store *s, struct store_index *ix, DB_TXN *tid,
+    bool created)
+{
+	char *key = xasprintf("index:%s", ix->name);
+	char *sig = xasprintf("%d/%d/%d", INDEX_LAYOUT, (int)ix->kind,
+	    (int)ix->unique);
+	struct buf old;
+	int rc;
+
+	buf_init(&old);
+	rc = st_meta_get(s, tid, key, &old, 0);
+	if (rc == ST_NOTFOUND || created)
+		rc = st_meta_put(s, tid, key, sig, strlen(sig));
+	else if (rc == ST_OK && strcmp(old.data, sig) != 0)
+		strv_pushf(&s->notices, "index %s was built by another "
+		    "definition: run `tcrm db reindex %s`", ix->name,
+		    ix->owner->entity->name);
+	buf_free(&old);
+	free(sig);
+	free(key);
+	return rc;
+}
+
+static int
+index_open(struct store *s, struct store_index *ix, DB_TXN *tid)
+{
+	char *file = index_file(ix);
+	bool existed = file_exists(s->home, file);
+	u_int32_t build = 0;
+	int rc, ret;
+
+	rc = index_open_handle(s, ix, &ix->db, file, tid, DB_CREATE);
+	if (rc != ST_OK)
+		goto out;
+	/* DB_CREATE walks the primary when the secondary is empty: only do
+	 * that for a new index, or an optional field would cost a full scan
+	 * at every open. */
+	if (!existed && !primary_empty(ix->owner->primary, tid)) {
+		build = DB_CREATE;
+		strv_pushf(&s->notices, "building new index %s", ix->name);
+	}
+	ret = ix->owner->primary->associate(ix->owner->primary, tid, ix->db,
+	    index_callback, build);
+	if ((rc = st_dberr(s, ret, ix->name)) != ST_OK)
+		goto out;
+	rc = index_open_handle(s, ix, &ix->raw, file, tid, 0);
+	if (rc == ST_OK)
+		rc = index_check_signature(s, ix, tid, !existed);
+out:
+	free(file);
+	return rc;
+}
+
+int
+st_open_indexes(struct store *s, struct store_entity *se, DB_TXN *tid)
+{
+	int rc;
+
+	index_plan(se);
+	for (size_t i = 0; i < se->nindexes; i++) {
+		if ((rc = index_open(s, &se->indexes[i], tid)) != ST_OK)
+			return rc;
+	}
+	return ST_OK;
+}
+
+void
+st_close_indexes(struct store_entity *se)
+{
+	for (size_t i = 0; i < se->nindexes; i++) {
+		struct store_index *ix = &se->indexes[i];
+
+		if (ix->raw != NULL)
+			ix->raw->close(ix->raw, DB_NOSYNC);
+		if (ix->db != NULL)
+			ix->db->close(ix->db, DB_NOSYNC);
+		ix->raw = ix->db = NULL;
+	}
+}
+
+/* Rebuild every index of an entity from its primary; needs the store to
+ * be the only user of the environment. */
+int
+store_reindex(struct store *s, const char *entity)
+{
+	DB_TXN *tid = NULL;
+	int rc = ST_OK, ret;
+
+	for (size_t i = 0; i < s->nentities && rc == ST_OK; i++) {
+		struct store_entity *se = &s->entities[i];
+
+		if (entity != NULL && strcmp(se->entity->name, entity) != 0)
+			continue;
+		st_close_indexes(se);
+		if ((ret = s->env->txn_begin(s->env, NULL, &tid, 0)) != 0)
+			return st_dberr(s, ret, "txn_begin");
+		for (size_t j = 0; j < se->nindexes && rc == ST_OK; j++) {
+			char *file = index_file(&se->indexes[j]);
+
+			ret = s->env->dbremove(s->env, tid, file, NULL, 0);
+			if (ret != 0 && ret != ENOENT)
+				rc = st_dberr(s, ret, file);
+			free(file);
+		}
+		if (rc == ST_OK)
+			rc = st_open_indexes(s, se, tid);
+		if (rc == ST_OK)
+			rc = st_dberr(s, tid->commit(tid, 0), "commit");
+		else
+			tid->abort(tid);
+	}
+	return rc;
+}

@@ -1,1 +1,535 @@
+/* store-record.c - create, read, update and delete records, with the
+ * form's rules (required, unique, references, versions) and the audit
+ * record written in the same transaction. */
+#define TCRM_STORE_INTERNAL
 #include "tcrm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static int64_t
+now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void
+dbt_u32(DBT *dbt, unsigned char buf[4], uint32_t id)
+{
+	memset(dbt, 0, sizeof *dbt);
+	st_key_u32(buf, id);
+	dbt->data = buf;
+	dbt->size = 4;
+}
+
+static int
+primary_get(struct store *s, DB_TXN *tid, struct store_entity *se,
+    uint32_t id, struct record *r, u_int32_t flags)
+{
+	unsigned char kb[4];
+	DBT k, d;
+	int ret;
+
+	dbt_u32(&k, kb, id);
+	memset(&d, 0, sizeof d);
+	d.flags = DB_DBT_MALLOC;
+	ret = se->primary->get(se->primary, tid, &k, &d, flags);
+	if (ret == DB_NOTFOUND)
+		return st_fail(s, ST_NOTFOUND, "%s %u does not exist",
+		    se->entity->name, id);
+	if (ret != 0)
+		return st_dberr(s, ret, se->entity->name);
+	ret = record_decode(d.data, d.size, r);
+	free(d.data);
+	if (ret != 0)
+		return st_fail(s, ST_IO, "%s %u: damaged record",
+		    se->entity->name, id);
+	r->id = id;
+	return ST_OK;
+}
+
+int
+store_get(struct store *s, struct txn *t, const struct entity *e,
+    uint32_t id, struct record *r)
+{
+	struct store_entity *se = st_entity(s, e);
+
+	record_init(r);
+	return primary_get(s, st_tid(t), se, id, r, 0);
+}
+
+static int
+next_id(struct store *s, DB_TXN *tid, const struct entity *e, uint32_t *id)
+{
+	char *key = xasprintf("seq:%s", e->name);
+	unsigned char next[4];
+	struct buf val;
+	int rc;
+
+	buf_init(&val);
+	rc = st_meta_get(s, tid, key, &val, DB_RMW);
+	if (rc == ST_NOTFOUND)
+		*id = 1;
+	else if (rc == ST_OK && val.len == 4)
+		*id = st_u32_key(val.data);
+	else if (rc == ST_OK)
+		rc = st_fail(s, ST_IO, "%s: damaged sequence", key);
+	if (rc == ST_OK || rc == ST_NOTFOUND) {
+		st_key_u32(next, *id + 1);
+		rc = st_meta_put(s, tid, key, next, 4);
+	}
+	buf_free(&val);
+	free(key);
+	return rc;
+}
+
+static int
+check_required(struct store *s, const struct entity *e,
+    const struct record *r)
+{
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+
+		if (f->required && *record_get(r, f->name) == '\0')
+			return st_fail(s, ST_INVALID, "%s: a value is required",
+			    f->name);
+	}
+	return ST_OK;
+}
+
+static bool
+changed(const struct record *old, const struct record *new,
+    const char *field)
+{
+	return old == NULL || strcmp(record_get(old, field),
+	    record_get(new, field)) != 0;
+}
+
+static int
+check_references(struct store *s, DB_TXN *tid, const struct entity *e,
+    const struct record *old, const struct record *r)
+{
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+		const char *v = record_get(r, f->name);
+		struct store_entity *target;
+		struct record ref;
+		unsigned long id;
+		char *end;
+		int rc;
+
+		if (f->type != FT_REF || *v == '\0' || !changed(old, r, f->name))
+			continue;
+		errno = 0;
+		id = strtoul(v, &end, 10);
+		if (*end != '\0' || id == 0 || id > UINT32_MAX || errno != 0)
+			return st_fail(s, ST_INVALID, "%s: '%s' is not a record "
+			    "id", f->name, v);
+		target = st_entity(s, f->ref_entity);
+		rc = primary_get(s, tid, target, (uint32_t)id, &ref, 0);
+		if (rc == ST_NOTFOUND)
+			return st_fail(s, ST_INVALID, "%s: %s %lu does not exist",
+			    f->name, f->ref, id);
+		if (rc != ST_OK)
+			return rc;
+		record_free(&ref);
+	}
+	return ST_OK;
+}
+
+static int
+unique_holder(struct store *s, DB_TXN *tid, struct store_index *ix,
+    const struct buf *key, uint32_t self, uint32_t *holder)
+{
+	DBT k, d;
+	int ret;
+
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = key->data;
+	k.size = (u_int32_t)key->len;
+	d.flags = DB_DBT_MALLOC;
+	ret = ix->raw->get(ix->raw, tid, &k, &d, 0);
+	if (ret == DB_NOTFOUND)
+		return ST_NOTFOUND;
+	if (ret != 0)
+		return st_dberr(s, ret, ix->name);
+	*holder = d.size == 4 ? st_u32_key(d.data) : 0;
+	free(d.data);
+	return *holder == self ? ST_NOTFOUND : ST_OK;
+}
+
+/* Look each unique key up first: a duplicate in a unique secondary makes
+ * the put fail with a bare EINVAL, and the user needs to know who holds
+ * the value. */
+static int
+check_unique(struct store *s, DB_TXN *tid, struct store_entity *se,
+    const struct record *old, const struct record *r)
+{
+	for (size_t i = 0; i < se->nindexes; i++) {
+		struct store_index *ix = &se->indexes[i];
+		struct keyset ks;
+		struct record other;
+		uint32_t holder = 0;
+		int rc = ST_NOTFOUND;
+
+		if (!ix->unique || !changed(old, r, ix->field->name))
+			continue;
+		st_index_keys(ix, r, &ks);
+		for (size_t j = 0; j < ks.n && rc == ST_NOTFOUND; j++)
+			rc = unique_holder(s, tid, ix, &ks.v[j], r->id, &holder);
+		keyset_free(&ks);
+		if (rc == ST_NOTFOUND)
+			continue;
+		if (rc != ST_OK)
+			return rc;
+		rc = primary_get(s, tid, se, holder, &other, 0);
+		if (rc != ST_OK && rc != ST_NOTFOUND)
+			return rc;
+		rc = st_fail(s, ST_EXISTS, "%s '%s' already belongs to %s %u "
+		    "(%s)", ix->field->name, record_get(r, ix->field->name),
+		    se->entity->name, holder, se->entity->title ?
+		    record_get(&other, se->entity->title) : "");
+		record_free(&other);
+		return rc;
+	}
+	return ST_OK;
+}
+
+static void
+apply_defaults(const struct entity *e, struct record *r)
+{
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+		char *out = NULL, *why = NULL;
+
+		if (f->def == NULL || *record_get(r, f->name) != '\0')
+			continue;
+		if (field_normalise(f, f->def, &out, &why) == 0)
+			record_set(r, f->name, out);
+		free(out);
+		free(why);
+	}
+}
+
+static int
+primary_put(struct store *s, DB_TXN *tid, struct store_entity *se,
+    const struct record *r, u_int32_t flags)
+{
+	unsigned char kb[4];
+	struct buf val;
+	DBT k, d;
+	int ret;
+
+	dbt_u32(&k, kb, r->id);
+	buf_init(&val);
+	record_encode(r, &val);
+	memset(&d, 0, sizeof d);
+	d.data = val.data;
+	d.size = (u_int32_t)val.len;
+	ret = se->primary->put(se->primary, tid, &k, &d, flags);
+	buf_free(&val);
+	if (ret == EINVAL)
+		return st_fail(s, ST_EXISTS, "%s %u: a unique value is already "
+		    "taken", se->entity->name, r->id);
+	return st_dberr(s, ret, se->entity->name);
+}
+
+static void
+set_writer(struct store *s, struct record *r)
+{
+	free(r->updated_by);
+	r->updated_by = xstrdup(s->user);
+	r->updated = now_us();
+}
+
+int
+store_create(struct store *s, struct txn *t, const struct entity *e,
+    struct record *r)
+{
+	struct store_entity *se = st_entity(s, e);
+	DB_TXN *tid = st_tid(t);
+	int rc;
+
+	apply_defaults(e, r);
+	r->id = 0;
+	if ((rc = check_required(s, e, r)) != ST_OK ||
+	    (rc = check_references(s, tid, e, NULL, r)) != ST_OK ||
+	    (rc = check_unique(s, tid, se, NULL, r)) != ST_OK ||
+	    (rc = next_id(s, tid, e, &r->id)) != ST_OK)
+		return rc;
+	r->version = 1;
+	set_writer(s, r);
+	r->created = r->updated;
+	free(r->created_by);
+	r->created_by = xstrdup(s->user);
+	if ((rc = primary_put(s, tid, se, r, DB_NOOVERWRITE)) != ST_OK)
+		return rc;
+	return st_audit_write(s, tid, "create", e, NULL, r);
+}
+
+static int
+conflict(struct store *s, DB_TXN *tid, const struct entity *e,
+    const struct record *cur, uint32_t since)
+{
+	struct strv fields, users;
+	char *f, *u;
+	int rc;
+
+	strv_init(&fields);
+	strv_init(&users);
+	rc = st_changed_since(s, tid, e, cur->id, since, &fields, &users);
+	if (rc != ST_OK)
+		return rc;
+	f = strv_join(&fields, ", ");
+	u = strv_join(&users, ", ");
+	rc = st_fail(s, ST_CONFLICT, "%s %u changed since version %u (now "
+	    "version %u): %s changed by %s", e->name, cur->id, since,
+	    cur->version, *f ? f : "(deleted fields)", *u ? u : "someone");
+	free(f);
+	free(u);
+	strv_free(&fields);
+	strv_free(&users);
+	return rc;
+}
+
+static bool
+same_fields(const struct record *a, const struct record *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		if (strcmp(a->fields[i].value,
+		    record_get(b, a->fields[i].name)) != 0)
+			return false;
+	}
+	return true;
+}
+
+int
+store_update(struct store *s, struct txn *t, const struct entity *e,
+    struct record *r, uint32_t if_version)
+{
+	struct store_entity *se = st_entity(s, e);
+	DB_TXN *tid = st_tid(t);
+	struct record old;
+	int rc;
+
+	if ((rc = primary_get(s, tid, se, r->id, &old, DB_RMW)) != ST_OK)
+		return rc;
+	if (if_version != 0 && old.version != if_version) {
+		rc = conflict(s, tid, e, &old, if_version);
+		goto out;
+	}
+	if (same_fields(&old, r)) {
+		uint32_t id = r->id;
+
+		record_free(r);
+		record_copy(r, &old);
+		r->id = id;
+		goto out;
+	}
+	if ((rc = check_required(s, e, r)) != ST_OK ||
+	    (rc = check_references(s, tid, e, &old, r)) != ST_OK ||
+	    (rc = check_unique(s, tid, se, &old, r)) != ST_OK)
+		goto out;
+	r->version = old.version + 1;
+	r->created = old.created;
+	free(r->created_by);
+	r->created_by = xstrdup(old.created_by ? old.created_by : "");
+	set_writer(s, r);
+	if ((rc = primary_put(s, tid, se, r, 0)) == ST_OK)
+		rc = st_audit_write(s, tid, "update", e, &old, r);
+out:
+	record_free(&old);
+	return rc;
+}
+
+int
+store_referrers(struct store *s, struct txn *t, const struct field *f,
+    uint32_t id, uint32_t **ids, size_t *n)
+{
+	struct store_index *ix = NULL;
+	unsigned char kb[4];
+	DBT k, d;
+	DBC *c;
+	int ret;
+
+	*ids = NULL;
+	*n = 0;
+	for (size_t i = 0; i < s->nentities && ix == NULL; i++) {
+		struct store_entity *se = &s->entities[i];
+
+		for (size_t j = 0; j < se->nindexes; j++) {
+			if (se->indexes[j].field == f)
+				ix = &se->indexes[j];
+		}
+	}
+	if (ix == NULL)
+		return st_fail(s, ST_IO, "%s: no reverse index", f->name);
+	if ((ret = ix->raw->cursor(ix->raw, st_tid(t), &c, 0)) != 0)
+		return st_dberr(s, ret, ix->name);
+	dbt_u32(&k, kb, id);
+	memset(&d, 0, sizeof d);
+	for (ret = c->get(c, &k, &d, DB_SET); ret == 0;
+	    ret = c->get(c, &k, &d, DB_NEXT_DUP)) {
+		if (d.size != 4)
+			continue;
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = st_u32_key(d.data);
+	}
+	c->close(c);
+	if (ret != DB_NOTFOUND) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return st_dberr(s, ret, ix->name);
+	}
+	return ST_OK;
+}
+
+static int delete_record(struct store *, struct txn *, struct store_entity *,
+    uint32_t, uint32_t, int);
+
+/* Apply each referencing field's delete policy before the record goes. */
+static int
+delete_referrers(struct store *s, struct txn *t, const struct entity *e,
+    uint32_t id, int depth)
+{
+	for (size_t i = 0; i < s->nentities; i++) {
+		struct store_entity *from = &s->entities[i];
+
+		for (size_t j = 0; j < from->entity->nfields; j++) {
+			const struct field *f = &from->entity->fields[j];
+			uint32_t *ids;
+			size_t n;
+			int rc;
+
+			if (f->type != FT_REF || f->ref_entity != e)
+				continue;
+			if ((rc = store_referrers(s, t, f, id, &ids, &n)) != ST_OK)
+				return rc;
+			for (size_t k = 0; k < n && rc == ST_OK; k++) {
+				struct record r;
+
+				switch (f->on_delete) {
+				case REF_RESTRICT:
+					rc = st_fail(s, ST_RESTRICT, "%s %u is "
+					    "still referenced by %zu %s record%s "
+					    "(first: %s %u)", e->name, id, n,
+					    from->entity->name, n == 1 ? "" :
+					    "s", from->entity->name, ids[0]);
+					break;
+				case REF_CASCADE:
+					rc = delete_record(s, t, from, ids[k], 0,
+					    depth + 1);
+					break;
+				case REF_SET_EMPTY:
+					rc = primary_get(s, st_tid(t), from,
+					    ids[k], &r, DB_RMW);
+					if (rc != ST_OK)
+						break;
+					record_set(&r, f->name, "");
+					rc = store_update(s, t, from->entity, &r,
+					    0);
+					record_free(&r);
+					break;
+				}
+			}
+			free(ids);
+			if (rc != ST_OK)
+				return rc;
+		}
+	}
+	return ST_OK;
+}
+
+static int
+delete_record(struct store *s, struct txn *t, struct store_entity *se,
+    uint32_t id, uint32_t if_version, int depth)
+{
+	DB_TXN *tid = st_tid(t);
+	unsigned char kb[4];
+	struct record old;
+	DBT k;
+	int rc, ret;
+
+	if (depth > 16)
+		return st_fail(s, ST_RESTRICT, "%s %u: references nest too "
+		    "deep to delete", se->entity->name, id);
+	if ((rc = primary_get(s, tid, se, id, &old, DB_RMW)) != ST_OK)
+		return rc;
+	if (if_version != 0 && old.version != if_version) {
+		rc = conflict(s, tid, se->entity, &old, if_version);
+		goto out;
+	}
+	if ((rc = delete_referrers(s, t, se->entity, id, depth)) != ST_OK)
+		goto out;
+	dbt_u32(&k, kb, id);
+	ret = se->primary->del(se->primary, tid, &k, 0);
+	if ((rc = st_dberr(s, ret, se->entity->name)) == ST_OK) {
+		old.version++;
+		rc = st_audit_write(s, tid, "delete", se->entity, &old, NULL);
+	}
+out:
+	record_free(&old);
+	return rc;
+}
+
+int
+store_delete(struct store *s, struct txn *t, const struct entity *e,
+    uint32_t id, uint32_t if_version)
+{
+	return delete_record(s, t, st_entity(s, e), id, if_version, 0);
+}
+
+int
+store_each(struct store *s, struct txn *t, const struct entity *e,
+    store_each_fn fn, void *arg)
+{
+	struct store_entity *se = st_entity(s, e);
+	struct record r;
+	DBT k, d;
+	DBC *c;
+	int ret, stop = 0;
+
+	if ((ret = se->primary->cursor(se->primary, st_tid(t), &c, 0)) != 0)
+		return st_dberr(s, ret, e->name);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	while (stop == 0 && (ret = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		if (k.size != 4 || record_decode(d.data, d.size, &r) != 0)
+			continue;
+		r.id = st_u32_key(k.data);
+		stop = fn(&r, arg);
+		record_free(&r);
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_dberr(s, ret, e->name);
+	return ST_OK;
+}
+
+size_t
+store_count(struct store *s, const struct entity *e)
+{
+	struct store_entity *se = st_entity(s, e);
+	DBT k, d;
+	DBC *c;
+	size_t n = 0;
+
+	if (se->primary->cursor(se->primary, NULL, &c, DB_READ_COMMITTED) != 0)
+		return 0;
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	d.flags = DB_DBT_PARTIAL;
+	while (c->get(c, &k, &d, DB_NEXT) == 0)
+		n++;
+	c->close(c);
+	return n;
+}

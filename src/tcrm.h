@@ -5,6 +5,8 @@
 #ifndef TCRM_H
 #define TCRM_H
 
+#include "config.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -106,7 +108,7 @@ char *phone_query_key(const char *text, const char *default_cc);
 /* True when text looks like a phone number rather than a name. */
 bool phone_like(const char *text);
 
-/* form.c, form-load.c, form-field.c: entities from forms/*.yaml. */
+/* form.c, form-load.c, form-field.c: entities from forms/NAME.yaml. */
 enum field_type {
 	FT_TEXT,
 	FT_LONGTEXT,
@@ -210,6 +212,14 @@ int field_normalise(const struct field *, const char *in, char **out,
     char **why);
 /* Human form of a stored value ("12345 CNY" -> "123.45 CNY"). */
 char *field_display(const struct field *, const char *stored);
+/* Type by its name in a form ("phones"); -1 if there is none. */
+int field_type_parse(const char *, enum field_type *);
+/* Key under which import headers and aliases meet: case and width
+ * folded, spaces, '_' and '-' dropped ("Phone 1" -> "phone1"). */
+char *field_match_key(const char *);
+/* The enum value entry of a stored value, for its labels; or NULL. */
+const struct enum_value *field_enum_value(const struct field *,
+    const char *value);
 
 /* record.c: the compact record codec. Values are strings; a list value
  * (phones) holds its items separated by '\n'. Unknown fields are kept. */
@@ -249,8 +259,13 @@ enum store_rc {
 	ST_BUSY,	/* lock timeout, retries exhausted */
 	ST_NOSPACE,	/* lock table or disk full */
 	ST_IO,		/* system error */
+	ST_INTERRUPTED,	/* SIGHUP, SIGTERM or SIGINT arrived */
 	ST_AGAIN	/* internal: deadlock or recovery; retried */
 };
+/* Set by the signal handler; store_run stops before the next transaction
+ * so the environment is closed cleanly and never needs recovery. */
+extern volatile int store_stop_signal;
+void store_catch_signals(void);
 struct store;
 struct txn;
 struct store_opts {
@@ -347,7 +362,155 @@ int store_restore(const char *backup, const char *home, char **err);
 int store_reindex(struct store *, const char *entity);
 int store_stat(struct store *, struct buf *);
 
+/* output.c: results as an aligned table, TSV or JSON. */
+enum out_format {
+	OUT_TABLE,
+	OUT_TSV,
+	OUT_JSON
+};
+struct table {
+	struct strv header;
+	struct strv *rows;
+	size_t nrows;
+};
+int out_format_parse(const char *, enum out_format *);
+void table_init(struct table *, const char *const *header);
+void table_row(struct table *, const char *const *cells);
+void table_free(struct table *);
+void table_print(FILE *, const struct table *, enum out_format);
+/* One line with every control character made visible. */
+void out_safe(FILE *, const char *);
+
 /* Exit status for a store result. */
 int store_rc_exit(int rc);
+
+/* cmd.c: the one table of commands, shared by the command line, SSH exec
+ * requests and the desk's palette. */
+struct cmd_ctx {
+	const char *home;
+	const char *forms_dir;
+	const char *user;
+	unsigned role;
+	struct forms *forms;
+	struct store *store;
+	const char *name;	/* full command name, for messages */
+};
+#define CMD_FORMS 0x1u		/* needs the forms loaded */
+#define CMD_STORE 0x2u		/* needs the store open (implies forms) */
+struct cmd_entry {
+	const char *name;	/* "find", "db verify" */
+	const char *alias;
+	const char *usage;	/* arguments after the name */
+	const char *summary;
+	unsigned roles;		/* who may run it */
+	unsigned flags;
+	int (*exec)(struct cmd_ctx *, int, char **);
+};
+extern const struct cmd_entry cmd_table[];
+const struct cmd_entry *cmd_lookup(int argc, char **argv, int *used);
+/* Run argv (the command and its arguments) as ctx->user. */
+int cmd_run(struct cmd_ctx *, int argc, char **argv);
+void cmd_usage(FILE *, const struct cmd_entry *);
+/* Messages at the edge: "tcrm: find: ..." on stderr. */
+void cmd_error(const struct cmd_ctx *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
+int cmd_store_error(const struct cmd_ctx *, int rc);
+const struct entity *cmd_entity(struct cmd_ctx *, const char *name);
+bool cmd_parse_id(const char *, uint32_t *);
+int cmd_format_option(struct cmd_ctx *, const char *, enum out_format *);
+
+/* cmd-*.c: the commands. */
+int cmd_find_exec(struct cmd_ctx *, int, char **);
+int cmd_show_exec(struct cmd_ctx *, int, char **);
+int cmd_add_exec(struct cmd_ctx *, int, char **);
+int cmd_set_exec(struct cmd_ctx *, int, char **);
+int cmd_delete_exec(struct cmd_ctx *, int, char **);
+int cmd_history_exec(struct cmd_ctx *, int, char **);
+int cmd_forms_check_exec(struct cmd_ctx *, int, char **);
+int cmd_db_verify_exec(struct cmd_ctx *, int, char **);
+int cmd_db_stat_exec(struct cmd_ctx *, int, char **);
+int cmd_db_checkpoint_exec(struct cmd_ctx *, int, char **);
+int cmd_db_backup_exec(struct cmd_ctx *, int, char **);
+int cmd_db_restore_exec(struct cmd_ctx *, int, char **);
+int cmd_db_reindex_exec(struct cmd_ctx *, int, char **);
+int cmd_help_exec(struct cmd_ctx *, int, char **);
+
+#ifdef TCRM_STORE_INTERNAL
+/* Store internals, shared by store-*.c only. */
+#include <db.h>
+
+struct txn {
+	DB_TXN *tid;
+};
+struct store_entity;
+struct store_index {
+	char *name;			/* "customer.phones" */
+	const struct field *field;
+	struct store_entity *owner;
+	enum index_kind kind;
+	bool unique;
+	DB *db;				/* associated secondary */
+	DB *raw;			/* same file, read directly */
+};
+struct store_entity {
+	const struct entity *entity;
+	struct store *store;
+	DB *primary;
+	struct store_index *indexes;
+	size_t nindexes;
+};
+struct store {
+	DB_ENV *env;
+	char *home;
+	const struct forms *forms;
+	char *user;
+	char *import_id;
+	bool nosync;
+	bool need_reopen;
+	struct store_entity *entities;
+	size_t nentities;
+	DB *meta;			/* sequences and catalogue */
+	DB *audit;
+	DB *audit_by_record;
+	char *err;
+	struct strv notices;
+	uint32_t audit_counter;
+};
+/* store-env.c */
+int st_dberr(struct store *, int ret, const char *what);
+int st_fail(struct store *, int rc, const char *fmt, ...) TCRM_ATTR_PRINTF(3, 4);
+struct store_entity *st_entity(struct store *, const struct entity *);
+DB_TXN *st_tid(struct txn *);
+void st_key_u32(unsigned char out[4], uint32_t);
+uint32_t st_u32_key(const void *);
+/* store-index.c */
+int st_open_indexes(struct store *, struct store_entity *, DB_TXN *);
+void st_close_indexes(struct store_entity *);
+struct keyset {
+	struct buf *v;
+	size_t n;
+};
+void keyset_free(struct keyset *);
+/* Every secondary key a record gives in an index (deduplicated). */
+void st_index_keys(const struct store_index *, const struct record *,
+    struct keyset *);
+/* The fields a result list shows, packed into prefix-index keys so a
+ * search needs no primary read. */
+void st_hit_from_record(const struct store_entity *, const struct record *,
+    struct hit *);
+void st_hit_pack(const struct hit *, struct buf *);
+void st_hit_unpack(const char *, size_t, struct hit *);
+int st_meta_get(struct store *, DB_TXN *, const char *key, struct buf *val,
+    u_int32_t flags);
+int st_meta_put(struct store *, DB_TXN *, const char *key, const void *,
+    size_t);
+/* store-audit.c */
+int st_audit_write(struct store *, DB_TXN *, const char *action,
+    const struct entity *, const struct record *old,
+    const struct record *new);
+int st_audit_open(struct store *, DB_TXN *);
+/* Fields of entity/id changed after version `since`, and by whom. */
+int st_changed_since(struct store *, DB_TXN *, const struct entity *,
+    uint32_t id, uint32_t since, struct strv *fields, struct strv *users);
+#endif
 
 #endif /* TCRM_H */
