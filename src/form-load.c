@@ -121,6 +121,8 @@ diag_cmp(const void *a, const void *b)
 static void
 flush_errors(struct loader *l)
 {
+	if (l->npending == 0)
+		return;
 	qsort(l->pending, l->npending, sizeof *l->pending, diag_cmp);
 	for (size_t i = 0; i < l->npending; i++) {
 		struct diag *d = &l->pending[i];

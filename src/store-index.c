@@ -472,36 +472,94 @@ st_close_indexes(struct store_entity *se)
 	}
 }
 
-/* Rebuild every index of an entity from its primary; needs the store to
- * be the only user of the environment. */
-int
-store_reindex(struct store *s, const char *entity)
+static int
+index_fill(struct store *s, DB_TXN *tid, struct store_index *ix)
 {
-	DB_TXN *tid = NULL;
+	DB *primary = ix->owner->primary;
+	unsigned char id[4];
+	struct record r;
+	struct keyset ks;
+	DBT k, d, sk, sd;
+	DBC *c;
+	int ret, rc = ST_OK;
+
+	if ((ret = primary->cursor(primary, tid, &c, 0)) != 0)
+		return st_dberr(s, ret, ix->name);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	while (rc == ST_OK && (ret = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		if (k.size != 4 || record_decode(d.data, d.size, &r) != 0)
+			continue;
+		r.id = st_u32_key(k.data);
+		memcpy(id, k.data, 4);
+		st_index_keys(ix, &r, &ks);
+		for (size_t i = 0; i < ks.n && rc == ST_OK; i++) {
+			memset(&sk, 0, sizeof sk);
+			memset(&sd, 0, sizeof sd);
+			sk.data = ks.v[i].data;
+			sk.size = (u_int32_t)ks.v[i].len;
+			sd.data = id;
+			sd.size = 4;
+			ret = ix->raw->put(ix->raw, tid, &sk, &sd, ix->unique ?
+			    DB_NOOVERWRITE : DB_NODUPDATA);
+			if (ret == DB_KEYEXIST && ix->unique)
+				rc = st_fail(s, ST_EXISTS, "%s: %u shares a "
+				    "unique value with another record",
+				    ix->name, r.id);
+			else if (ret != 0 && ret != DB_KEYEXIST)
+				rc = st_dberr(s, ret, ix->name);
+		}
+		keyset_free(&ks);
+		record_free(&r);
+	}
+	c->close(c);
+	if (rc == ST_OK && ret != DB_NOTFOUND)
+		rc = st_dberr(s, ret, ix->name);
+	return rc;
+}
+
+struct reindex {
+	const char *entity;
+};
+
+/* Empty each index and fill it again from the primary, in one
+ * transaction, through the unassociated handle. */
+static int
+reindex_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct reindex *ri = arg;
+	u_int32_t count;
 	int rc = ST_OK, ret;
 
 	for (size_t i = 0; i < s->nentities && rc == ST_OK; i++) {
 		struct store_entity *se = &s->entities[i];
 
-		if (entity != NULL && strcmp(se->entity->name, entity) != 0)
+		if (ri->entity != NULL && strcmp(se->entity->name, ri->entity))
 			continue;
-		st_close_indexes(se);
-		if ((ret = s->env->txn_begin(s->env, NULL, &tid, 0)) != 0)
-			return st_dberr(s, ret, "txn_begin");
 		for (size_t j = 0; j < se->nindexes && rc == ST_OK; j++) {
-			char *file = index_file(&se->indexes[j]);
+			struct store_index *ix = &se->indexes[j];
+			char *key = xasprintf("index:%s", ix->name);
+			char *sig = xasprintf("%d/%d/%d", INDEX_LAYOUT,
+			    (int)ix->kind, (int)ix->unique);
 
-			ret = s->env->dbremove(s->env, tid, file, NULL, 0);
-			if (ret != 0 && ret != ENOENT)
-				rc = st_dberr(s, ret, file);
-			free(file);
+			ret = ix->raw->truncate(ix->raw, t->tid, &count, 0);
+			rc = st_dberr(s, ret, ix->name);
+			if (rc == ST_OK)
+				rc = index_fill(s, t->tid, ix);
+			if (rc == ST_OK)
+				rc = st_meta_put(s, t->tid, key, sig,
+				    strlen(sig));
+			free(key);
+			free(sig);
 		}
-		if (rc == ST_OK)
-			rc = st_open_indexes(s, se, tid);
-		if (rc == ST_OK)
-			rc = st_dberr(s, tid->commit(tid, 0), "commit");
-		else
-			tid->abort(tid);
 	}
 	return rc;
+}
+
+int
+store_reindex(struct store *s, const char *entity)
+{
+	struct reindex ri = { entity };
+
+	return store_run(s, reindex_txn, &ri);
 }

@@ -322,7 +322,7 @@ Test(utf8, pad_is_always_exact)
 {
 	static const char *samples[] = {
 		"", "abc", "中文字", "a中b文", "e\u0301\u0302", "😀😀x",
-		"ＡＢＣ", "张三 Zhang", "\xff" "a"
+		"ＡＢＣ", "张三 Zhang", "\xff\x61"
 	};
 	size_t i, w;
 	char *p;

@@ -1,0 +1,116 @@
+/* test-record.c - the record codec. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "tcrm.h"
+
+static void
+roundtrip(const struct record *in, struct record *out)
+{
+	struct buf b;
+
+	buf_init(&b);
+	record_encode(in, &b);
+	cr_assert_eq(record_decode(b.data, b.len, out), 0);
+	buf_free(&b);
+}
+
+Test(record, roundtrip_keeps_every_field_and_meta)
+{
+	struct record r, back;
+
+	record_init(&r);
+	r.version = 7;
+	r.created = 1763884800123456LL;
+	r.updated = 1763884900654321LL;
+	r.created_by = xstrdup("alice");
+	r.updated_by = xstrdup("鲍勃");
+	record_set(&r, "name", "张伟");
+	record_set(&r, "phones", "+86 138-0013-8000\n010-6552 1234");
+	record_set(&r, "a_field_no_form_knows", "kept \x01 as is");
+	roundtrip(&r, &back);
+	cr_assert_eq(back.version, 7);
+	cr_assert_eq(back.created, r.created);
+	cr_assert_eq(back.updated, r.updated);
+	cr_assert_str_eq(back.created_by, "alice");
+	cr_assert_str_eq(back.updated_by, "鲍勃");
+	cr_assert_eq(back.n, 3);
+	cr_assert_str_eq(record_get(&back, "name"), "张伟");
+	cr_assert_str_eq(record_get(&back, "phones"),
+	    "+86 138-0013-8000\n010-6552 1234");
+	cr_assert_str_eq(record_get(&back, "a_field_no_form_knows"),
+	    "kept \x01 as is");
+	cr_assert_str_eq(record_get(&back, "missing"), "");
+	record_free(&r);
+	record_free(&back);
+}
+
+Test(record, empty_value_removes_field)
+{
+	struct record r;
+
+	record_init(&r);
+	record_set(&r, "a", "1");
+	record_set(&r, "b", "2");
+	record_set(&r, "a", "");
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(record_get(&r, "a"), "");
+	cr_assert_str_eq(record_get(&r, "b"), "2");
+	record_free(&r);
+}
+
+Test(record, large_values_and_many_fields)
+{
+	struct record r, back;
+	char name[32], *big = xmalloc(100001);
+
+	memset(big, 'x', 100000);
+	big[100000] = '\0';
+	record_init(&r);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "f%d", i);
+		record_set(&r, name, i == 150 ? big : name);
+	}
+	roundtrip(&r, &back);
+	cr_assert_eq(back.n, 300);
+	cr_assert_eq(strlen(record_get(&back, "f150")), 100000);
+	cr_assert_str_eq(record_get(&back, "f299"), "f299");
+	free(big);
+	record_free(&r);
+	record_free(&back);
+}
+
+Test(record, truncated_or_garbage_input_is_refused)
+{
+	struct record r, back;
+	struct buf b;
+
+	record_init(&r);
+	record_set(&r, "name", "张伟");
+	buf_init(&b);
+	record_encode(&r, &b);
+	for (size_t cut = 0; cut < b.len; cut++)
+		cr_assert_neq(record_decode(b.data, cut, &back), 0,
+		    "accepted a record cut at %zu of %zu", cut, b.len);
+	cr_assert_neq(record_decode("\xff\xff\xff", 3, &back), 0);
+	/* Trailing bytes are damage too. */
+	buf_addc(&b, 'x');
+	cr_assert_neq(record_decode(b.data, b.len, &back), 0);
+	buf_free(&b);
+	record_free(&r);
+}
+
+Test(record, copy_is_deep)
+{
+	struct record a, b;
+
+	record_init(&a);
+	a.created_by = xstrdup("u");
+	record_set(&a, "k", "v");
+	record_copy(&b, &a);
+	record_set(&a, "k", "changed");
+	cr_assert_str_eq(record_get(&b, "k"), "v");
+	cr_assert_str_eq(b.created_by, "u");
+	record_free(&a);
+	record_free(&b);
+}
