@@ -316,7 +316,7 @@ norm_money(const struct field *f, const char *in, char **out, char **why)
 	const char *p = s, *cur, *suffix;
 	char code[4], code2[4];
 	bool neg = false, signed_ = take_sign(&p, &neg);
-	uint64_t units;
+	uint64_t units = 0;
 	int rc = -1;
 
 	if ((cur = take_currency(&p, code)) != NULL)
@@ -629,6 +629,16 @@ take_time(const char **pp, struct datetime *dt)
 	return dt->hour < 24 && dt->minute < 60 && dt->second < 60;
 }
 
+static bool
+take_two_digits(const char **p, int *v)
+{
+	if (!isdigit((unsigned char)(*p)[0]) || !isdigit((unsigned char)(*p)[1]))
+		return false;
+	*v = ((*p)[0] - '0') * 10 + ((*p)[1] - '0');
+	*p += 2;
+	return true;
+}
+
 /* "Z", "+08:00" or "+0800" after a time: seconds east of UTC. */
 static bool
 take_zone(const char **pp, bool *has_zone, int *offset)
@@ -646,11 +656,12 @@ take_zone(const char **pp, bool *has_zone, int *offset)
 	if (*p != '+' && *p != '-')
 		return true;
 	sign = *p++ == '-' ? -1 : 1;
-	if (!take_number(&p, 2, 2, &h))
+	if (!take_two_digits(&p, &h))
 		return false;
 	if (*p == ':')
 		p++;
-	if (!take_number(&p, 2, 2, &m) || h > 14 || m > 59)
+	if (!take_two_digits(&p, &m) || isdigit((unsigned char)*p) ||
+	    h > 14 || m > 59)
 		return false;
 	*has_zone = true;
 	*offset = sign * (h * 3600 + m * 60);
