@@ -1002,24 +1002,59 @@ load_fields(struct loader *l, struct entity *e, const yaml_node_t *root,
 		load_field(l, e, &e->fields[i], list_item(l, node, i));
 }
 
-/* An import column must lead to one field only. */
+struct match_key {
+	char *key;
+	const struct field *field;
+	const char *text;
+};
+
+static void
+add_match_key(struct match_key **keys, size_t *n, const struct field *f,
+    const char *text)
+{
+	*keys = xreallocarray(*keys, *n + 1, sizeof **keys);
+	(*keys)[*n].key = field_match_key(text);
+	(*keys)[*n].field = f;
+	(*keys)[(*n)++].text = text;
+}
+
+/*
+ * An import column must lead to one field only. Keys are made once and
+ * searched in the order entity_field_by_alias uses: names, then aliases.
+ */
 static void
 check_aliases(struct loader *l, const struct entity *e)
 {
+	struct match_key *keys = NULL;
+	size_t n = 0, nnames;
+
+	for (size_t i = 0; i < e->nfields; i++)
+		add_match_key(&keys, &n, &e->fields[i], e->fields[i].name);
+	nnames = n;
 	for (size_t i = 0; i < e->nfields; i++) {
-		const struct field *f = &e->fields[i];
-
-		for (size_t j = 0; j < f->aliases.n; j++) {
-			const char *a = f->aliases.v[j];
-			struct field *g = entity_field_by_alias(e, a);
-
-			if (g != NULL && g != f && *g->name != '\0') {
-				load_error_at(l, f->line, f->column, "alias '%s' "
-				    "of field '%s' already names field '%s'", a,
-				    f->name, g->name);
-			}
+		for (size_t j = 0; j < e->fields[i].aliases.n; j++) {
+			add_match_key(&keys, &n, &e->fields[i],
+			    e->fields[i].aliases.v[j]);
 		}
 	}
+	for (size_t i = nnames; i < n; i++) {
+		const struct match_key *k = &keys[i], *first = NULL;
+
+		for (size_t j = 0; j < i && first == NULL; j++) {
+			if (*keys[j].key != '\0' &&
+			    strcmp(keys[j].key, k->key) == 0)
+				first = &keys[j];
+		}
+		if (first != NULL && first->field != k->field &&
+		    *first->field->name != '\0') {
+			load_error_at(l, k->field->line, k->field->column,
+			    "alias '%s' of field '%s' already names field '%s'",
+			    k->text, k->field->name, first->field->name);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(keys[i].key);
+	free(keys);
 }
 
 static void

@@ -244,6 +244,31 @@ find_by_name(struct store *s, DB_TXN *tid, const char *query,
 	return rc;
 }
 
+/* A contact's subtitle is its customer: show the customer's name. */
+static void
+resolve_subtitles(struct store *s, struct txn *t, struct hits *hits)
+{
+	for (size_t i = 0; i < hits->n; i++) {
+		struct hit *h = &hits->v[i];
+		const struct field *f = h->entity->subtitle ?
+		    entity_field(h->entity, h->entity->subtitle) : NULL;
+		const struct entity *target;
+		struct record r;
+		uint32_t id;
+
+		if (f == NULL || f->type != FT_REF || *h->subtitle == '\0')
+			continue;
+		target = f->ref_entity;
+		id = (uint32_t)strtoul(h->subtitle, NULL, 10);
+		if (target->title == NULL ||
+		    store_get(s, t, target, id, &r) != ST_OK)
+			continue;
+		free(h->subtitle);
+		h->subtitle = xstrdup(record_get(&r, target->title));
+		record_free(&r);
+	}
+}
+
 struct find_run {
 	const char *query;
 	const struct entity *only;
@@ -274,6 +299,8 @@ find_txn(struct store *s, struct txn *t, void *arg)
 	}
 	if (rc == ST_OK && f.hits->n < f.limit)
 		rc = find_by_name(s, tid, q, run->only, &f);
+	if (rc == ST_OK)
+		resolve_subtitles(s, t, f.hits);
 	for (size_t i = 0; i < f.hits->n; i++)
 		free(f.sortkeys[i]);
 	free(f.sortkeys);

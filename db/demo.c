@@ -1,0 +1,260 @@
+/* demo.c - fill a new environment with realistic generated data: Chinese
+ * and Latin customers with several phones each, organisations with their
+ * contacts, interactions and tickets. Deterministic: the same seed gives
+ * the same data.  usage: demo-gen HOME [CUSTOMERS] */
+#include "tcrm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *surnames[] = { "王", "李", "张", "刘", "陈", "杨", "黄",
+    "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗",
+    "欧阳", "司马", "诸葛", "上官", "东方" };
+static const char *given[] = { "伟", "芳", "娜娜", "秀英", "敏", "静", "丽",
+    "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰",
+    "霞", "平", "刚", "桂英", "修", "子涵", "浩然", "雨桐", "梓萱" };
+static const char *first[] = { "James", "Mary", "Robert", "Patricia", "John",
+    "Jennifer", "Michael", "Linda", "David", "Elizabeth", "Wei", "Min",
+    "Olivia", "Noah", "Emma", "Liam", "Sophia", "Lucas", "Chloé", "José" };
+static const char *last[] = { "Smith", "Johnson", "Williams", "Brown",
+    "Jones", "Garcia", "Miller", "Davis", "Zhang", "Wang", "Li", "Chen",
+    "Müller", "Martin", "Bernard", "O'Brien", "Nguyen", "Tanaka" };
+static const char *companies[] = { "华为技术有限公司", "腾讯科技", "阿里巴巴",
+    "北京小米科技", "比亚迪股份", "中国平安保险", "招商银行", "美团点评",
+    "京东物流", "海尔智家", "Acme Corporation", "Globex Ltd", "Initech",
+    "Umbrella Trading", "Stark Industries", "Wayne Enterprises" };
+static const char *cities[] = { "北京", "上海", "广州", "深圳", "杭州", "成都",
+    "武汉", "西安", "南京", "London", "New York", "Singapore" };
+static const char *areas[] = { "010", "021", "020", "0755", "0571", "028" };
+static const char *subjects[] = { "咨询账单", "投诉物流延迟", "产品使用问题",
+    "续约意向", "Invoice question", "Delivery delayed", "Upgrade request",
+    "密码重置", "退款申请", "预约上门" };
+static const char *dispositions[] = { "answered", "answered", "answered",
+    "no_answer", "busy", "voicemail", "callback", "sale", "complaint" };
+static const char *agents[] = { "alice", "bob", "chen", "dong", "li.na" };
+
+#define PICK(a) (a[(size_t)random() % (sizeof a / sizeof *a)])
+
+static struct forms *forms;
+static const struct entity *customer, *contact, *interaction, *ticket;
+
+static char *
+mobile(void)
+{
+	long n = 13000000000L + random() % 999999999L;
+
+	switch (random() % 4) {
+	case 0:
+		return xasprintf("+86 %ld-%04ld-%04ld", n / 100000000,
+		    n / 10000 % 10000, n % 10000);
+	case 1:
+		return xasprintf("%ld", n);
+	case 2:
+		return xasprintf("0086 %ld %04ld %04ld", n / 100000000,
+		    n / 10000 % 10000, n % 10000);
+	default:
+		return xasprintf("(+86)%ld", n);
+	}
+}
+
+static char *
+phones(void)
+{
+	struct strv v;
+	char *s;
+	int n = 1 + (int)(random() % 3);
+
+	strv_init(&v);
+	for (int i = 0; i < n; i++) {
+		if (i == 1 && random() % 2)
+			strv_pushf(&v, "%s-%04ld %04ld", PICK(areas),
+			    1000 + random() % 9000, random() % 10000);
+		else {
+			s = mobile();
+			strv_push(&v, s);
+			free(s);
+		}
+	}
+	s = strv_join(&v, "\n");
+	strv_free(&v);
+	return s;
+}
+
+static void
+set_normalised(struct record *r, const struct entity *e, const char *field,
+    const char *value)
+{
+	const struct field *f = entity_field(e, field);
+	char *out = NULL, *why = NULL;
+
+	if (f == NULL)
+		return;
+	if (field_normalise(f, value, &out, &why) == 0)
+		record_set(r, field, out);
+	free(out);
+	free(why);
+}
+
+struct batch {
+	int from;
+	int to;
+	int total;
+	uint32_t *ids;
+};
+
+static void
+make_customer(struct record *r, int i)
+{
+	char *name, *ph, *email;
+	bool chinese = random() % 3 != 0, org = random() % 5 == 0;
+
+	if (org)
+		name = xstrdup(PICK(companies));
+	else if (chinese)
+		name = xasprintf("%s%s", PICK(surnames), PICK(given));
+	else
+		name = xasprintf("%s %s", PICK(first), PICK(last));
+	ph = phones();
+	email = xasprintf("c%d.%ld@example.%s", i, random() % 1000,
+	    chinese ? "cn" : "com");
+	record_set(r, "name", name);
+	record_set(r, "kind", org ? "organisation" : "person");
+	record_set(r, "phones", ph);
+	record_set(r, "email", email);
+	if (!org && random() % 2)
+		record_set(r, "company", PICK(companies));
+	set_normalised(r, customer, "city", PICK(cities));
+	if (random() % 10 == 0)
+		set_normalised(r, customer, "status", "vip");
+	free(name);
+	free(ph);
+	free(email);
+}
+
+static int
+add(struct store *s, struct txn *t, const struct entity *e, struct record *r,
+    uint32_t *id)
+{
+	int rc = store_create(s, t, e, r);
+
+	if (id != NULL)
+		*id = r->id;
+	record_free(r);
+	return rc;
+}
+
+static int
+batch_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct batch *b = arg;
+	char ref[16], when[32];
+	struct record r;
+	int rc = ST_OK;
+
+	for (int i = b->from; i < b->to && rc == ST_OK; i++) {
+		record_init(&r);
+		make_customer(&r, i);
+		if ((rc = add(s, t, customer, &r, &b->ids[i])) != ST_OK)
+			break;
+		snprintf(ref, sizeof ref, "%u", b->ids[i]);
+		for (int k = 0; k < (int)(random() % 3) && rc == ST_OK; k++) {
+			char *name = xasprintf("%s%s", PICK(surnames),
+			    PICK(given));
+			char *ph = mobile();
+
+			record_init(&r);
+			record_set(&r, "customer", ref);
+			record_set(&r, "name", name);
+			record_set(&r, "phones", ph);
+			rc = add(s, t, contact, &r, NULL);
+			free(name);
+			free(ph);
+		}
+		for (int k = 0; k < (int)(random() % 5) && rc == ST_OK; k++) {
+			snprintf(when, sizeof when, "2026-%02ld-%02ld %02ld:%02ld",
+			    1 + random() % 11, 1 + random() % 28,
+			    8 + random() % 10, random() % 60);
+			record_init(&r);
+			record_set(&r, "customer", ref);
+			set_normalised(&r, interaction, "channel",
+			    random() % 4 ? "call" : "email");
+			set_normalised(&r, interaction, "direction",
+			    random() % 3 ? "inbound" : "outbound");
+			set_normalised(&r, interaction, "disposition",
+			    PICK(dispositions));
+			set_normalised(&r, interaction, "started", when);
+			snprintf(when, sizeof when, "%ld", 20 + random() % 900);
+			record_set(&r, "duration", when);
+			record_set(&r, "agent", PICK(agents));
+			record_set(&r, "subject", PICK(subjects));
+			rc = add(s, t, interaction, &r, NULL);
+		}
+		if (random() % 6 == 0 && rc == ST_OK) {
+			char *num = xasprintf("T-%06d", i);
+
+			record_init(&r);
+			record_set(&r, "customer", ref);
+			record_set(&r, "number", num);
+			record_set(&r, "subject", PICK(subjects));
+			set_normalised(&r, ticket, "priority",
+			    random() % 4 ? "normal" : "high");
+			record_set(&r, "assignee", PICK(agents));
+			rc = add(s, t, ticket, &r, NULL);
+			free(num);
+		}
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct store_opts o = { 0 };
+	struct store *s;
+	struct strv diags;
+	const char *dir = getenv("TCRM_FORMS");
+	int total = argc > 2 ? atoi(argv[2]) : 3000;
+	struct batch b = { 0, 0, total, NULL };
+	int rc = ST_OK;
+
+	if (argc < 2 || total < 1) {
+		fprintf(stderr, "usage: demo-gen HOME [CUSTOMERS]\n");
+		return EX_USAGE;
+	}
+	strv_init(&diags);
+	if (forms_load(dir ? dir : "forms", &forms, &diags) != 0) {
+		fprintf(stderr, "demo-gen: %s\n", diags.n ? diags.v[0] : "forms");
+		return EX_CONFIG;
+	}
+	customer = forms_entity(forms, "customer");
+	contact = forms_entity(forms, "contact");
+	interaction = forms_entity(forms, "interaction");
+	ticket = forms_entity(forms, "ticket");
+	o.home = argv[1];
+	o.forms = forms;
+	o.user = "demo";
+	o.nosync = true;
+	if (store_open(&s, &o) != ST_OK) {
+		fprintf(stderr, "demo-gen: %s\n", store_error(s));
+		return EX_UNAVAILABLE;
+	}
+	srandom(20261123);
+	b.ids = xcalloc((size_t)total, sizeof *b.ids);
+	for (b.from = 0; b.from < total && rc == ST_OK; b.from = b.to) {
+		long state = random();
+
+		b.to = b.from + 500 < total ? b.from + 500 : total;
+		/* A retried batch must generate the same rows again. */
+		srandom((unsigned)state);
+		rc = store_run(s, batch_txn, &b);
+	}
+	if (rc != ST_OK)
+		fprintf(stderr, "demo-gen: %s\n", store_error(s));
+	else
+		printf("demo-gen: %d customers with contacts, interactions and "
+		    "tickets in %s\n", total, argv[1]);
+	free(b.ids);
+	store_close(s);
+	forms_free(forms);
+	return rc == ST_OK ? 0 : EX_SOFTWARE;
+}
