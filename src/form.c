@@ -124,9 +124,10 @@ entity_field(const struct entity *e, const char *name)
 }
 
 /*
- * Spreadsheet headers come as "Phone 1", "PHONE1", "phone_1" or in full
- * width from a Chinese input method: fold case and width, then drop
- * spaces, underscores and hyphens so all of them give one key.
+ * Spreadsheet headers come as "Phone 1", "PHONE1", "phone_1", "Order No.",
+ * "姓名*" (a template's mark for a required column) or in full width from
+ * a Chinese input method: fold case and width, then drop spaces and the
+ * punctuation around words so all of them give one key.
  */
 char *
 field_match_key(const char *s)
@@ -142,7 +143,7 @@ field_match_key(const char *s)
 	}
 	out = xmalloc(strlen(folded) + 1);
 	for (const char *p = folded; *p != '\0'; p++) {
-		if (strchr(" \t\r\n_-", *p) == NULL)
+		if (strchr(" \t\r\n_-.:*", *p) == NULL)
 			out[n++] = *p;
 	}
 	out[n] = '\0';

@@ -215,7 +215,8 @@ char *field_display(const struct field *, const char *stored);
 /* Type by its name in a form ("phones"); -1 if there is none. */
 int field_type_parse(const char *, enum field_type *);
 /* Key under which import headers and aliases meet: case and width
- * folded, spaces, '_' and '-' dropped ("Phone 1" -> "phone1"). */
+ * folded; spaces, '_', '-', '.', ':' and '*' dropped ("Phone 1" ->
+ * "phone1"). */
 char *field_match_key(const char *);
 /* The enum value entry of a stored value, for its labels; or NULL. */
 const struct enum_value *field_enum_value(const struct field *,

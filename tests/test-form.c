@@ -302,6 +302,10 @@ Test(shipped, aliases_ignore_case_and_spacing)
 	    entity_field(e, "external_id"));
 	cr_expect_eq(entity_field_by_alias(e, "External-ID"),
 	    entity_field(e, "external_id"));
+	cr_expect_eq(entity_field_by_alias(e, "*姓名："),
+	    entity_field(e, "name"));
+	cr_expect_eq(entity_field_by_alias(e, "Customer No."),
+	    entity_field(e, "external_id"));
 	cr_expect_null(entity_field_by_alias(e, "Fax"));
 	cr_expect_null(entity_field_by_alias(e, ""));
 	cr_expect_null(entity_field(e, "Phones"));
