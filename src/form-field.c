@@ -128,8 +128,8 @@ check_controls(const char *s, bool multiline, char **why)
 		size_t n = utf8_decode(s, len, &cp);
 
 		if (!multiline && cp == '\n')
-			return fail(why, "contains a line break (only long text "
-			    "fields take several lines)");
+			return fail(why, "contains a line break (only long "
+			    "text fields take several lines)");
 		if (is_control(cp) && !(multiline && (cp == '\n' ||
 		    cp == '\t')))
 			return fail(why, "contains the control character "
@@ -209,6 +209,15 @@ skip_spaces(const char **p)
 		(*p)++;
 }
 
+static bool
+is_currency_code(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	return isalpha(u[0]) && isalpha(u[1]) && isalpha(u[2]) &&
+	    !isalpha(u[3]);
+}
+
 /* A currency symbol or code at *p; advances past it. */
 static const char *
 take_currency(const char **p, char code[4])
@@ -229,8 +238,7 @@ take_currency(const char **p, char code[4])
 			return symbols[i].code;
 		}
 	}
-	if (isalpha((unsigned char)(*p)[0]) && isalpha((unsigned char)(*p)[1]) &&
-	    isalpha((unsigned char)(*p)[2]) && !isalpha((unsigned char)(*p)[3])) {
+	if (is_currency_code(*p)) {
 		for (int i = 0; i < 3; i++)
 			code[i] = (char)toupper((unsigned char)(*p)[i]);
 		code[3] = '\0';
@@ -260,8 +268,8 @@ take_amount(const char **pp, uint64_t *units, const char *in, char **why)
 		if (*p == ',') {
 			if ((groups == 0 && (group == 0 || group > 3)) ||
 			    (groups > 0 && group != 3))
-				return fail_input(why, in, "is not an amount of "
-				    "money (%s)", MONEY_HELP);
+				return fail_input(why, in, "is not an amount "
+				    "of money (%s)", MONEY_HELP);
 			groups++;
 			group = 0;
 			continue;
@@ -632,9 +640,11 @@ take_time(const char **pp, struct datetime *dt)
 static bool
 take_two_digits(const char **p, int *v)
 {
-	if (!isdigit((unsigned char)(*p)[0]) || !isdigit((unsigned char)(*p)[1]))
+	const char *s = *p;
+
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
 		return false;
-	*v = ((*p)[0] - '0') * 10 + ((*p)[1] - '0');
+	*v = (s[0] - '0') * 10 + (s[1] - '0');
 	*p += 2;
 	return true;
 }

@@ -24,7 +24,7 @@ struct loader {
 	const struct strv *names;	/* every entity, from the file names */
 	const char *path;		/* the file being read */
 	yaml_document_t *doc;
-	struct diag *pending;		/* this file's problems, sorted at end */
+	struct diag *pending;		/* this file's problems, sorted later */
 	size_t npending;
 };
 
@@ -276,8 +276,8 @@ collect_keys(struct loader *l, const yaml_node_t *map,
 		size_t i;
 
 		if (key->type != YAML_SCALAR_NODE) {
-			load_error(l, key, "a key must be a single word, not %s",
-			    node_kind(key));
+			load_error(l, key, "a key must be a single word, "
+			    "not %s", node_kind(key));
 			continue;
 		}
 		name = (const char *)key->data.scalar.value;
@@ -446,8 +446,8 @@ load_field_name(struct loader *l, const struct entity *e, struct field *f,
 	}
 	for (const struct field *g = e->fields; g < f; g++) {
 		if (strcmp(g->name, s) == 0) {
-			load_error(l, node, "duplicate field '%s' (first at line "
-			    "%d)", s, g->line);
+			load_error(l, node, "duplicate field '%s' (first at "
+			    "line %d)", s, g->line);
 			return;
 		}
 	}
@@ -690,8 +690,8 @@ load_currency(struct loader *l, struct field *f, const yaml_node_t *node)
 		return;
 	if (strlen(s) != 3 || !isalpha((unsigned char)s[0]) ||
 	    !isalpha((unsigned char)s[1]) || !isalpha((unsigned char)s[2])) {
-		load_error(l, node, "bad currency '%s' (use a three-letter code "
-		    "such as CNY)", s);
+		load_error(l, node, "bad currency '%s' (use a three-letter "
+		    "code such as CNY)", s);
 		return;
 	}
 	free(f->currency);

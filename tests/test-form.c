@@ -123,8 +123,8 @@ Test(shipped, everything_is_labelled_in_both_languages)
 
 			cr_expect_not_null(f->label.zh, "%s.%s", e->name,
 			    f->name);
-			cr_expect_str_neq(f->label.en, f->name, "%s.%s has no en "
-			    "label", e->name, f->name);
+			cr_expect_str_neq(f->label.en, f->name, "%s.%s has no "
+			    "en label", e->name, f->name);
 			for (size_t k = 0; k < f->nvalues; k++) {
 				cr_expect_not_null(f->values[k].label.zh,
 				    "%s.%s=%s", e->name, f->name,
@@ -148,8 +148,8 @@ Test(shipped, layouts_show_every_field_once)
 					seen += strcmp(e->layout[r].v[c],
 					    e->fields[j].name) == 0;
 			}
-			cr_expect_eq(seen, 1, "%s.%s is %zu times in the layout",
-			    e->name, e->fields[j].name, seen);
+			cr_expect_eq(seen, 1, "%s.%s is %zu times in the "
+			    "layout", e->name, e->fields[j].name, seen);
 		}
 	}
 }
@@ -877,7 +877,8 @@ Test(value, url)
 
 	expect_value(&f, "example.com/x", "https://example.com/x");
 	expect_value(&f, "HTTP://Example.com", "http://Example.com");
-	expect_value(&f, "https://intranet/kb?id=3", "https://intranet/kb?id=3");
+	expect_value(&f, "https://intranet/kb?id=3",
+	    "https://intranet/kb?id=3");
 	expect_refused(&f, "https://", "'https://' is not a web address");
 	expect_refused(&f, "ftp://example.org", "'ftp://example.org' is not "
 	    "a web address (only http:// and https://)");
