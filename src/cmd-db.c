@@ -73,7 +73,11 @@ cmd_db_backup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error(ctx, "usage: tcrm db backup DIR");
 		return EX_USAGE;
 	}
-	if ((rc = store_backup(ctx->store, argv[1])) != ST_OK)
+	if ((rc = store_backup(ctx->store, argv[1])) == ST_EXISTS) {
+		cmd_error(ctx, "%s", store_error(ctx->store));
+		return EX_CANTCREAT;
+	}
+	if (rc != ST_OK)
 		return cmd_store_error(ctx, rc);
 	printf("backup written to %s\n", argv[1]);
 	return 0;

@@ -55,7 +55,13 @@ apply_assignments(struct cmd_ctx *ctx, const struct entity *e, int argc,
 			char *joined = xasprintf("%s\n%s", record_get(r, f->name),
 			    out);
 
-			record_set(r, f->name, joined);
+			/* Normalised again so a number given twice is kept
+			 * once. */
+			free(out);
+			out = NULL;
+			if (field_normalise(f, joined, &out, &why) == 0)
+				record_set(r, f->name, out);
+			free(why);
 			free(joined);
 		} else
 			record_set(r, f->name, out);

@@ -17,16 +17,8 @@ cmd_forms_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error(ctx, "usage: tcrm forms check [DIR]");
 		return EX_USAGE;
 	}
-	if (dir == NULL) {
-		const char *env = getenv("TCRM_FORMS");
-
-		if (ctx->forms_dir != NULL)
-			dir = ctx->forms_dir;
-		else if (env != NULL && *env != '\0')
-			dir = env;
-		else
-			dir = fallback = xstrdup(PKGDATADIR "/forms");
-	}
+	if (dir == NULL)
+		dir = fallback = cmd_forms_dir(ctx);
 	strv_init(&diags);
 	if (forms_load(dir, &forms, &diags) != 0) {
 		for (size_t i = 0; i < diags.n; i++) {

@@ -163,8 +163,8 @@ is_dir(const char *path)
 }
 
 /* --forms, TCRM_FORMS, the environment's own forms/, the installed set. */
-static char *
-forms_dir_for(const struct cmd_ctx *ctx)
+char *
+cmd_forms_dir(const struct cmd_ctx *ctx)
 {
 	const char *env = getenv("TCRM_FORMS");
 	char *local;
@@ -185,7 +185,7 @@ forms_dir_for(const struct cmd_ctx *ctx)
 static int
 cmd_load_forms(struct cmd_ctx *ctx)
 {
-	char *dir = forms_dir_for(ctx);
+	char *dir = cmd_forms_dir(ctx);
 	struct strv diags;
 	int rc = 0;
 

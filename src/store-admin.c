@@ -265,6 +265,25 @@ copy_file(const char *from, const char *to)
 	return rc;
 }
 
+static bool
+dir_empty_or_backup(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool empty = true, backup = false;
+
+	if (d == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		empty = false;
+		backup = backup || strcmp(de->d_name, "meta.db") == 0;
+	}
+	closedir(d);
+	return empty || backup;
+}
+
 int
 store_backup(struct store *s, const char *dir)
 {
@@ -273,6 +292,10 @@ store_backup(struct store *s, const char *dir)
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return st_fail(s, ST_IO, "%s: %s", dir, strerror(errno));
+	/* DB_BACKUP_CLEAN empties the target: only ever a former backup. */
+	if (!dir_empty_or_backup(dir))
+		return st_fail(s, ST_EXISTS, "%s is not empty and holds no "
+		    "earlier backup: refusing to overwrite it", dir);
 	/* A hot backup: database pages first, then every log file, so
 	 * catastrophic recovery at restore makes the copy consistent. */
 	ret = s->env->backup(s->env, dir, DB_CREATE | DB_BACKUP_CLEAN);

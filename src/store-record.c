@@ -281,6 +281,9 @@ conflict(struct store *s, DB_TXN *tid, const struct entity *e,
 	char *f, *u;
 	int rc;
 
+	if (since > cur->version)
+		return st_fail(s, ST_CONFLICT, "%s %u has no version %u yet "
+		    "(now version %u)", e->name, cur->id, since, cur->version);
 	strv_init(&fields);
 	strv_init(&users);
 	rc = st_changed_since(s, tid, e, cur->id, since, &fields, &users);

@@ -417,6 +417,8 @@ void cmd_error(const struct cmd_ctx *, const char *, ...) TCRM_ATTR_PRINTF(2, 3)
 int cmd_store_error(const struct cmd_ctx *, int rc);
 const struct entity *cmd_entity(struct cmd_ctx *, const char *name);
 bool cmd_parse_id(const char *, uint32_t *);
+/* Where the forms come from: --forms, TCRM_FORMS, HOME/forms, installed. */
+char *cmd_forms_dir(const struct cmd_ctx *);
 int cmd_format_option(struct cmd_ctx *, const char *, enum out_format *);
 
 /* cmd-*.c: the commands. */

@@ -133,6 +133,13 @@ run find 02155556666 --format tsv
 expect_out "^customer	$ZW	" "phones+= adds a phone to the list"
 run find 13800138000 --format tsv
 expect_out "^customer	$ZW	" "and keeps the others"
+run set customer "$ZW" --if-version 99 name=x
+expect_rc 75 "a version from the future is a conflict too"
+expect_err "has no version 99 yet" "and says so"
+run set customer "$ZW" phones+=+8613800138000
+run show customer "$ZW" --format json
+printf '%s\n' "$OUT" | grep -o '13800138000' | wc -l | grep -qx 1
+ok $? "phones+= with a number already there keeps it once"
 run set customer "$ZW" --if-version nope name=x
 expect_rc 64 "a bad --if-version is a usage error"
 
@@ -184,6 +191,11 @@ run db checkpoint
 expect_rc 0 "checkpoint"
 run db backup "$TMPD/backup"
 expect_rc 0 "hot backup"
+mkdir -p "$TMPD/precious" && echo keep >"$TMPD/precious/notes.txt"
+run db backup "$TMPD/precious"
+expect_rc 73 "backup refuses a directory holding other files"
+[ -f "$TMPD/precious/notes.txt" ]
+ok $? "and leaves them alone"
 run add customer name=备份之后
 run --home "$TMPD/restored" db restore "$TMPD/backup"
 expect_rc 0 "restore into a new directory"
