@@ -389,8 +389,11 @@ store_close(struct store *s)
 	if (s->env != NULL && !s->need_reopen)
 		store_trim_logs(s);
 	store_close_handles(s);
-	for (size_t i = 0; i < s->nentities; i++)
+	for (size_t i = 0; i < s->nentities; i++) {
+		for (size_t j = 0; j < s->entities[i].nindexes; j++)
+			free(s->entities[i].indexes[j].name);
 		free(s->entities[i].indexes);
+	}
 	free(s->entities);
 	strv_free(&s->notices);
 	free(s->home);
