@@ -222,6 +222,60 @@ char *field_match_key(const char *);
 const struct enum_value *field_enum_value(const struct field *,
     const char *value);
 
+/* source.c: an input byte stream: reads a file descriptor (a pipe is
+ * fine: no seeking), converts from another encoding with iconv, refuses
+ * invalid UTF-8 with the line and byte offset, counts lines. */
+struct source {
+	int fd;
+	char *name;		/* for messages: the file name or "-" */
+	void *cd;		/* iconv_t, or NULL for UTF-8 input */
+	unsigned char raw[65536];
+	size_t rlen;		/* bytes in raw */
+	size_t rpos;
+	unsigned char out[65536 * 4];
+	size_t olen;
+	size_t opos;
+	uint64_t raw_offset;	/* bytes of input consumed before raw */
+	uint64_t offset;	/* bytes delivered so far (UTF-8 side) */
+	size_t line;		/* 1-based line of the next byte */
+	int utf8_need;		/* continuation bytes still expected */
+	bool eof;
+	bool started;
+	int last;		/* previous byte, for CRLF line counting */
+	char *err;		/* set when source_getc returns -2 */
+	int pushed;		/* a byte given back, or -1 */
+};
+/* encoding NULL: UTF-8 (a UTF-8 or UTF-16 byte order mark is honoured).
+ * Returns 0, or -1 with *err for an unknown encoding. */
+int source_open(struct source *, int fd, const char *name,
+    const char *encoding, char **err);
+void source_close(struct source *);
+/* Next byte (0-255), -1 at the end, -2 on bad input (src->err). */
+int source_getc(struct source *);
+/* Give back the byte just read (one at most). */
+void source_ungetc(struct source *, int);
+
+/* csv.c: RFC 4180 with the files people really have: quotes, escaped
+ * quotes, newlines inside quotes, CRLF/LF/CR, blank lines, a missing
+ * final newline, any one-byte delimiter. */
+struct csv {
+	struct source *src;
+	int delim;
+	size_t line;		/* line where the last record started */
+	struct strv cells;
+	struct buf cell;
+	char *err;
+};
+void csv_init(struct csv *, struct source *, int delim);
+void csv_free(struct csv *);
+/* 1: a record in csv->cells; 0: end of input; -1: error (csv->err). */
+int csv_read(struct csv *);
+/* Write one cell, quoted when needed; neutralise prefixes cells starting
+ * with = + - @ or ' with a ' so spreadsheets do not run them. */
+void csv_write_cell(FILE *, const char *, int delim, bool neutralise);
+/* Undo that prefix on import. */
+const char *csv_unneutralise(const char *);
+
 /* record.c: the compact record codec. Values are strings; a list value
  * (phones) holds its items separated by '\n'. Unknown fields are kept. */
 struct kv {
