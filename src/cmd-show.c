@@ -177,13 +177,18 @@ show_json(struct cmd_ctx *ctx, const struct show *sh)
 	    1000000));
 	json_object_set_new(doc, "updated_by", json_string(
 	    sh->rec.updated_by ? sh->rec.updated_by : ""));
-	for (size_t i = 0; i < sh->rec.n; i++) {
-		const struct field *f = entity_field(e, sh->rec.fields[i].name);
+	/* The form's order, then fields it does not know. */
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+		const char *v = record_get(&sh->rec, f->name);
 
-		if (f != NULL && (f->read_roles & ctx->role) == 0)
-			continue;
-		json_object_set_new(fields, sh->rec.fields[i].name,
-		    json_string(sh->rec.fields[i].value));
+		if (*v != '\0' && (f->read_roles & ctx->role) != 0)
+			json_object_set_new(fields, f->name, json_string(v));
+	}
+	for (size_t i = 0; i < sh->rec.n; i++) {
+		if (!known_field(e, sh->rec.fields[i].name))
+			json_object_set_new(fields, sh->rec.fields[i].name,
+			    json_string(sh->rec.fields[i].value));
 	}
 	json_object_set_new(doc, "fields", fields);
 	rel = json_object();

@@ -27,6 +27,15 @@ const struct cmd_entry cmd_table[] = {
 	{ "history", NULL, "[ENTITY ID] [--limit N] [--format F]",
 	  N_("show the audit trail of a record or of everything"),
 	  ROLE_ALL, CMD_STORE, cmd_history_exec },
+	{ "import", NULL, "[FILE|-] --form ENTITY [--format F] [--map C=F] "
+	  "[--key F] [--partial --reject FILE] [--dry-run] | --list | "
+	  "--revert ID [--force]",
+	  N_("import records from CSV, TSV, JSON Lines, YAML or vCard"),
+	  ROLE_ADMIN, CMD_STORE, cmd_import_exec },
+	{ "export", NULL, "--form ENTITY [--where F=V] [--fields A,B] "
+	  "[--format csv|tsv|jsonl|yaml|vcard] [--labels en|zh] [--bom]",
+	  N_("export records, streamed, in a format import reads back"),
+	  ROLE_SUPERVISOR | ROLE_ADMIN, CMD_STORE, cmd_export_exec },
 	{ "forms check", NULL, "[DIR]",
 	  N_("check form definitions and report every error"),
 	  ROLE_ALL, 0, cmd_forms_check_exec },

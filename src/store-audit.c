@@ -32,7 +32,14 @@ st_audit_open(struct store *s, DB_TXN *tid)
 	s->audit_by_record->set_flags(s->audit_by_record, DB_DUP | DB_DUPSORT);
 	ret = s->audit_by_record->open(s->audit_by_record, tid,
 	    "audit-record.idx", NULL, DB_BTREE, DB_CREATE, 0600);
-	return st_dberr(s, ret, "audit-record.idx");
+	if (ret != 0)
+		return st_dberr(s, ret, "audit-record.idx");
+	if ((ret = db_create(&s->audit_by_import, s->env, 0)) != 0)
+		return st_dberr(s, ret, "audit");
+	s->audit_by_import->set_flags(s->audit_by_import, DB_DUP | DB_DUPSORT);
+	ret = s->audit_by_import->open(s->audit_by_import, tid,
+	    "audit-import.idx", NULL, DB_BTREE, DB_CREATE, 0600);
+	return st_dberr(s, ret, "audit-import.idx");
 }
 
 static void
@@ -121,26 +128,20 @@ audit_put(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 	d.size = AUDIT_KEY_SIZE;
 	ret = s->audit_by_record->put(s->audit_by_record, tid, &k, &d, 0);
 	buf_free(&rk);
+	if (ret == 0 && s->import_id != NULL) {
+		k.data = s->import_id;
+		k.size = (u_int32_t)strlen(s->import_id);
+		ret = s->audit_by_import->put(s->audit_by_import, tid, &k, &d,
+		    0);
+	}
 	return st_dberr(s, ret, "audit");
 }
 
-int
-st_audit_write(struct store *s, DB_TXN *tid, const char *action,
-    const struct entity *e, const struct record *old,
-    const struct record *new)
+void
+store_set_import(struct store *s, const char *import_id)
 {
-	const struct record *r = new ? new : old;
-	json_t *doc;
-	int rc;
-
-	doc = json_pack("{s:s, s:s, s:s, s:i, s:i}", "u", s->user, "a", action,
-	    "e", e->name, "i", (json_int_t)r->id, "v", (json_int_t)r->version);
-	if (s->import_id != NULL)
-		json_object_set_new(doc, "m", json_string(s->import_id));
-	json_object_set_new(doc, "c", audit_changes(old, new));
-	rc = audit_put(s, tid, e->name, r->id, doc);
-	json_decref(doc);
-	return rc;
+	free(s->import_id);
+	s->import_id = import_id ? xstrdup(import_id) : NULL;
 }
 
 void
@@ -274,6 +275,69 @@ audit_walk(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 	buf_free(&rk);
 	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
 		rc = st_dberr(s, ret, "audit");
+	return rc;
+}
+
+/* Newest first, so a revert undoes later changes before earlier ones. */
+int
+store_import_audit(struct store *s, struct txn *t, const char *import_id,
+    store_audit_fn fn, void *arg)
+{
+	DBT k, d;
+	DBC *c;
+	struct audit a;
+	int ret, rc = ST_OK, stop = 0;
+
+	if ((ret = s->audit_by_import->cursor(s->audit_by_import, st_tid(t), &c,
+	    0)) != 0)
+		return st_dberr(s, ret, "audit");
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = (void *)import_id;
+	k.size = (u_int32_t)strlen(import_id);
+	/* The last duplicate: step past the key, then back one. */
+	ret = c->get(c, &k, &d, DB_SET);
+	if (ret == 0) {
+		ret = c->get(c, &k, &d, DB_NEXT_NODUP);
+		if (ret == DB_NOTFOUND)
+			ret = c->get(c, &k, &d, DB_LAST);
+		else if (ret == 0)
+			ret = c->get(c, &k, &d, DB_PREV);
+	}
+	for (; ret == 0 && stop == 0 && rc == ST_OK;
+	    ret = c->get(c, &k, &d, DB_PREV_DUP)) {
+		if (k.size != strlen(import_id) ||
+		    memcmp(k.data, import_id, k.size) != 0)
+			break;
+		DBT ak = { .data = d.data, .size = d.size };
+
+		if ((rc = audit_fetch(s, st_tid(t), &ak, &a)) != ST_OK)
+			break;
+		stop = fn(&a, arg);
+		audit_free(&a);
+	}
+	c->close(c);
+	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
+		rc = st_dberr(s, ret, "audit");
+	return rc;
+}
+
+int
+st_audit_write(struct store *s, DB_TXN *tid, const char *action,
+    const struct entity *e, const struct record *old,
+    const struct record *new)
+{
+	const struct record *r = new ? new : old;
+	json_t *doc;
+	int rc;
+
+	doc = json_pack("{s:s, s:s, s:s, s:i, s:i}", "u", s->user, "a", action,
+	    "e", e->name, "i", (json_int_t)r->id, "v", (json_int_t)r->version);
+	if (s->import_id != NULL)
+		json_object_set_new(doc, "m", json_string(s->import_id));
+	json_object_set_new(doc, "c", audit_changes(old, new));
+	rc = audit_put(s, tid, e->name, r->id, doc);
+	json_decref(doc);
 	return rc;
 }
 

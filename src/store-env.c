@@ -254,6 +254,9 @@ store_close_handles(struct store *s)
 			se->primary->close(se->primary, DB_NOSYNC);
 		se->primary = NULL;
 	}
+	if (s->audit_by_import != NULL)
+		s->audit_by_import->close(s->audit_by_import, DB_NOSYNC);
+	s->audit_by_import = NULL;
 	if (s->audit_by_record != NULL)
 		s->audit_by_record->close(s->audit_by_record, DB_NOSYNC);
 	if (s->audit != NULL)

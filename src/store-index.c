@@ -292,6 +292,66 @@ st_meta_put(struct store *s, DB_TXN *tid, const char *key, const void *val,
 	return st_dberr(s, s->meta->put(s->meta, tid, &k, &d, 0), key);
 }
 
+int
+store_meta_get(struct store *s, struct txn *t, const char *key,
+    struct buf *val)
+{
+	return st_meta_get(s, st_tid(t), key, val, t ? DB_RMW : 0);
+}
+
+int
+store_meta_put(struct store *s, struct txn *t, const char *key,
+    const char *value)
+{
+	return st_meta_put(s, st_tid(t), key, value, strlen(value));
+}
+
+int
+store_meta_del(struct store *s, struct txn *t, const char *key)
+{
+	DBT k;
+	int ret;
+
+	memset(&k, 0, sizeof k);
+	k.data = (void *)key;
+	k.size = (u_int32_t)strlen(key);
+	ret = s->meta->del(s->meta, st_tid(t), &k, 0);
+	return ret == DB_NOTFOUND ? ST_OK : st_dberr(s, ret, key);
+}
+
+int
+store_meta_each(struct store *s, struct txn *t, const char *prefix,
+    int (*fn)(const char *, const char *, void *), void *arg)
+{
+	size_t plen = strlen(prefix);
+	DBT k, d;
+	DBC *c;
+	int ret, stop = 0;
+
+	if ((ret = s->meta->cursor(s->meta, st_tid(t), &c, 0)) != 0)
+		return st_dberr(s, ret, "meta");
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = (void *)prefix;
+	k.size = (u_int32_t)plen;
+	for (ret = c->get(c, &k, &d, DB_SET_RANGE); ret == 0 && stop == 0;
+	    ret = c->get(c, &k, &d, DB_NEXT)) {
+		char *key, *value;
+
+		if (k.size < plen || memcmp(k.data, prefix, plen) != 0)
+			break;
+		key = xstrndup(k.data, k.size);
+		value = xstrndup(d.data, d.size);
+		stop = fn(key, value, arg);
+		free(key);
+		free(value);
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_dberr(s, ret, "meta");
+	return ST_OK;
+}
+
 static void
 index_add(struct store_entity *se, const struct field *f,
     enum index_kind kind, bool unique, const char *suffix)

@@ -88,6 +88,40 @@ next_id(struct store *s, DB_TXN *tid, const struct entity *e, uint32_t *id)
 	return rc;
 }
 
+/* A preset id (an export imported back keeps its ids, so references
+ * still meet): free, and the sequence moves past it. */
+static int
+claim_id(struct store *s, DB_TXN *tid, struct store_entity *se, uint32_t id)
+{
+	char *key = xasprintf("seq:%s", se->entity->name);
+	unsigned char next[4];
+	struct record old;
+	struct buf val;
+	int rc;
+
+	rc = primary_get(s, tid, se, id, &old, DB_RMW);
+	if (rc == ST_OK) {
+		record_free(&old);
+		free(key);
+		return st_fail(s, ST_EXISTS, "%s %u already exists",
+		    se->entity->name, id);
+	}
+	if (rc != ST_NOTFOUND) {
+		free(key);
+		return rc;
+	}
+	buf_init(&val);
+	rc = st_meta_get(s, tid, key, &val, DB_RMW);
+	if (rc == ST_NOTFOUND || (rc == ST_OK && val.len == 4 &&
+	    st_u32_key(val.data) <= id)) {
+		st_key_u32(next, id + 1);
+		rc = st_meta_put(s, tid, key, next, 4);
+	}
+	buf_free(&val);
+	free(key);
+	return rc;
+}
+
 static int
 check_required(struct store *s, const struct entity *e,
     const struct record *r)
@@ -257,11 +291,11 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 	int rc;
 
 	apply_defaults(e, r);
-	r->id = 0;
 	if ((rc = check_required(s, e, r)) != ST_OK ||
 	    (rc = check_references(s, tid, e, NULL, r)) != ST_OK ||
 	    (rc = check_unique(s, tid, se, NULL, r)) != ST_OK ||
-	    (rc = next_id(s, tid, e, &r->id)) != ST_OK)
+	    (rc = r->id ? claim_id(s, tid, se, r->id) :
+	    next_id(s, tid, e, &r->id)) != ST_OK)
 		return rc;
 	r->version = 1;
 	set_writer(s, r);
@@ -353,11 +387,106 @@ out:
 	return rc;
 }
 
+static struct store_index *
+index_of(struct store *s, const struct field *f, bool want_exact)
+{
+	struct store_index *found = NULL;
+
+	for (size_t i = 0; i < s->nentities; i++) {
+		struct store_entity *se = &s->entities[i];
+
+		for (size_t j = 0; j < se->nindexes; j++) {
+			struct store_index *ix = &se->indexes[j];
+
+			if (ix->field != f)
+				continue;
+			if (!want_exact || ix->kind != IX_PREFIX)
+				return ix;
+			found = ix;
+		}
+	}
+	return found;
+}
+
+/* Keys to look a value up by: the index's own keys of a record holding
+ * just that value (a prefix index matches the whole folded value). */
+static void
+lookup_keys(struct store_index *ix, const char *value, struct keyset *ks)
+{
+	struct record probe;
+
+	record_init(&probe);
+	record_set(&probe, ix->field->name, value);
+	if (ix->kind == IX_PREFIX) {
+		char *folded = utf8_fold(value);
+
+		ks->v = xcalloc(1, sizeof *ks->v);
+		ks->n = 1;
+		buf_init(&ks->v[0]);
+		buf_adds(&ks->v[0], folded ? folded : value);
+		buf_addc(&ks->v[0], '\0');
+		free(folded);
+	} else
+		st_index_keys(ix, &probe, ks);
+	record_free(&probe);
+}
+
+int
+store_lookup(struct store *s, struct txn *t, const struct field *f,
+    const char *value, uint32_t *ids, size_t max, size_t *n)
+{
+	struct store_index *ix = index_of(s, f, true);
+	struct keyset ks;
+	DBT k, d;
+	DBC *c;
+	int ret = DB_NOTFOUND;
+
+	*n = 0;
+	if (ix == NULL)
+		return st_fail(s, ST_INVALID, "%s is not indexed: it cannot "
+		    "be a key", f->name);
+	lookup_keys(ix, value, &ks);
+	if ((ret = ix->raw->cursor(ix->raw, st_tid(t), &c, 0)) != 0) {
+		keyset_free(&ks);
+		return st_dberr(s, ret, ix->name);
+	}
+	for (size_t i = 0; i < ks.n && *n < max; i++) {
+		size_t plen = ks.v[i].len;
+
+		memset(&k, 0, sizeof k);
+		memset(&d, 0, sizeof d);
+		k.data = ks.v[i].data;
+		k.size = (u_int32_t)plen;
+		for (ret = c->get(c, &k, &d, ix->kind == IX_PREFIX ?
+		    DB_SET_RANGE : DB_SET); ret == 0 && *n < max;
+		    ret = c->get(c, &k, &d, ix->kind == IX_PREFIX ? DB_NEXT :
+		    DB_NEXT_DUP)) {
+			bool dup = false;
+
+			if (k.size < plen || memcmp(k.data, ks.v[i].data, plen))
+				break;
+			if (d.size != 4)
+				continue;
+			for (size_t j = 0; j < *n; j++)
+				dup = dup || ids[j] == st_u32_key(d.data);
+			if (!dup)
+				ids[(*n)++] = st_u32_key(d.data);
+		}
+		if (ret != 0 && ret != DB_NOTFOUND)
+			break;
+	}
+	c->close(c);
+	keyset_free(&ks);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_dberr(s, ret, ix->name);
+	return ST_OK;
+}
+
 int
 store_referrers(struct store *s, struct txn *t, const struct field *f,
     uint32_t id, uint32_t **ids, size_t *n)
 {
-	struct store_index *ix = NULL;
+	struct store_index *ix;
 	unsigned char kb[4];
 	DBT k, d;
 	DBC *c;
@@ -365,15 +494,7 @@ store_referrers(struct store *s, struct txn *t, const struct field *f,
 
 	*ids = NULL;
 	*n = 0;
-	for (size_t i = 0; i < s->nentities && ix == NULL; i++) {
-		struct store_entity *se = &s->entities[i];
-
-		for (size_t j = 0; j < se->nindexes; j++) {
-			if (se->indexes[j].field == f)
-				ix = &se->indexes[j];
-		}
-	}
-	if (ix == NULL)
+	if ((ix = index_of(s, f, false)) == NULL)
 		return st_fail(s, ST_IO, "%s: no reverse index", f->name);
 	if ((ret = ix->raw->cursor(ix->raw, st_tid(t), &c, 0)) != 0)
 		return st_dberr(s, ret, ix->name);
@@ -511,6 +632,42 @@ store_each(struct store *s, struct txn *t, const struct entity *e,
 		r.id = st_u32_key(k.data);
 		stop = fn(&r, arg);
 		record_free(&r);
+	}
+	c->close(c);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return st_dberr(s, ret, e->name);
+	return ST_OK;
+}
+
+int
+store_scan(struct store *s, struct txn *t, const struct entity *e,
+    uint32_t from, size_t max, store_each_fn fn, void *arg, uint32_t *next)
+{
+	struct store_entity *se = st_entity(s, e);
+	unsigned char kb[4];
+	struct record r;
+	size_t n = 0;
+	DBT k, d;
+	DBC *c;
+	int ret, stop = 0;
+
+	*next = 0;
+	if ((ret = se->primary->cursor(se->primary, st_tid(t), &c, 0)) != 0)
+		return st_dberr(s, ret, e->name);
+	dbt_u32(&k, kb, from);
+	memset(&d, 0, sizeof d);
+	for (ret = c->get(c, &k, &d, DB_SET_RANGE); ret == 0 && stop == 0;
+	    ret = c->get(c, &k, &d, DB_NEXT)) {
+		if (n == max) {
+			*next = st_u32_key(k.data);
+			break;
+		}
+		if (k.size != 4 || record_decode(d.data, d.size, &r) != 0)
+			continue;
+		r.id = st_u32_key(k.data);
+		stop = fn(&r, arg);
+		record_free(&r);
+		n++;
 	}
 	c->close(c);
 	if (ret != 0 && ret != DB_NOTFOUND)

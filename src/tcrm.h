@@ -276,6 +276,37 @@ void csv_write_cell(FILE *, const char *, int delim, bool neutralise);
 /* Undo that prefix on import. */
 const char *csv_unneutralise(const char *);
 
+/* import-read.c: rows from CSV, TSV, JSON Lines, YAML or vCard, each as
+ * (column, value) pairs with the line it started on. */
+enum import_format {
+	FMT_CSV,
+	FMT_TSV,
+	FMT_JSONL,
+	FMT_YAML,
+	FMT_VCARD
+};
+struct row {
+	size_t line;
+	struct strv cols;
+	struct strv vals;
+	char *raw;		/* the row as read, for reject files (not CSV) */
+	char *error;		/* why the row itself cannot be read, or NULL */
+};
+struct reader;
+int import_format_parse(const char *, enum import_format *);
+/* By the file name's extension; CSV when it says nothing. */
+enum import_format import_format_guess(const char *name);
+const char *import_format_name(enum import_format);
+struct reader *reader_open(struct source *, enum import_format, int delim,
+    const struct entity *);
+void reader_close(struct reader *);
+/* 1: a row; 0: the end; -1: the input cannot be read on (message). */
+int reader_next(struct reader *, struct row *);
+const char *reader_error(const struct reader *);
+/* The CSV header, once the first row was read (NULL for other formats). */
+const struct strv *reader_header(const struct reader *);
+void row_free(struct row *);
+
 /* record.c: the compact record codec. Values are strings; a list value
  * (phones) holds its items separated by '\n'. Unknown fields are kept. */
 struct kv {
@@ -343,8 +374,9 @@ typedef int (*store_txn_fn)(struct store *, struct txn *, void *);
 int store_run(struct store *, store_txn_fn, void *);
 int store_get(struct store *, struct txn *, const struct entity *,
     uint32_t id, struct record *);
-/* Validated by the form (required, unique, references); assigns id,
- * version 1, times and user; writes the audit record. */
+/* Validated by the form (required, unique, references); assigns id (or
+ * keeps a preset one if free), version 1, times and user; writes the
+ * audit record. */
 int store_create(struct store *, struct txn *, const struct entity *,
     struct record *);
 /* Writes rec if its version is still current (if_version 0: take the
@@ -358,6 +390,10 @@ typedef int (*store_each_fn)(const struct record *, void *);
 int store_each(struct store *, struct txn *, const struct entity *,
     store_each_fn, void *);
 size_t store_count(struct store *, const struct entity *);
+/* Up to max records with ids from `from` on; *next is where to go on
+ * (0 at the end). Lets a long walk use many short transactions. */
+int store_scan(struct store *, struct txn *, const struct entity *,
+    uint32_t from, size_t max, store_each_fn, void *, uint32_t *next);
 
 struct hit {
 	const struct entity *entity;
@@ -377,6 +413,21 @@ void hits_free(struct hits *);
  * entities (or only one). */
 int store_find(struct store *, const char *query, const struct entity *only,
     size_t limit, struct hits *);
+/* Ids of records whose indexed field holds exactly this value (a phone
+ * in any spelling, an email in any case); at most max. */
+int store_lookup(struct store *, struct txn *, const struct field *,
+    const char *value, uint32_t *ids, size_t max, size_t *n);
+/* Later changes are audited as part of this import (NULL: none). */
+void store_set_import(struct store *, const char *import_id);
+/* Small named values beside the data (import journals), in a txn. */
+int store_meta_get(struct store *, struct txn *, const char *key,
+    struct buf *);
+int store_meta_put(struct store *, struct txn *, const char *key,
+    const char *value);
+int store_meta_del(struct store *, struct txn *, const char *key);
+/* Every meta key starting with prefix, in order. */
+int store_meta_each(struct store *, struct txn *, const char *prefix,
+    int (*)(const char *key, const char *value, void *), void *);
 /* Ids of records of `from` whose reference field points at id. */
 int store_referrers(struct store *, struct txn *, const struct field *,
     uint32_t id, uint32_t **ids, size_t *n);
@@ -400,6 +451,9 @@ struct audit {
 };
 void audit_free(struct audit *);
 typedef int (*store_audit_fn)(const struct audit *, void *);
+/* The audit records of one import, newest first. */
+int store_import_audit(struct store *, struct txn *, const char *import_id,
+    store_audit_fn, void *);
 /* History of one record (entity and id), or of everything when entity
  * is NULL; oldest first. */
 int store_history(struct store *, const char *entity, uint32_t id,
@@ -475,6 +529,48 @@ bool cmd_parse_id(const char *, uint32_t *);
 char *cmd_forms_dir(const struct cmd_ctx *);
 int cmd_format_option(struct cmd_ctx *, const char *, enum out_format *);
 
+/* import.c: the import engine behind `tcrm import`. */
+enum on_duplicate {
+	DUP_UPDATE,
+	DUP_SKIP,
+	DUP_FAIL
+};
+struct import_opts {
+	const char *file;	/* a path, or "-" for standard input */
+	enum import_format format;
+	const char *encoding;
+	int delimiter;
+	struct strv maps;	/* "Column=field", "A+B=field" */
+	struct strv ignores;
+	struct strv keys;	/* field names; "id" for record ids */
+	struct strv links;	/* "customer.email=Customer Email" */
+	enum on_duplicate on_dup;
+	bool keep_unknown;
+	bool dry_run;
+	bool partial;
+	const char *reject_path;
+	size_t batch;
+	bool progress;
+	char *options_text;	/* the flags, for recognising a re-run */
+};
+struct import_stats {
+	char id[24];
+	size_t read;
+	size_t created;
+	size_t updated;
+	size_t unchanged;
+	size_t skipped;
+	size_t rejected;
+	size_t resumed_at;
+	bool rolled_back;
+};
+int import_run(struct cmd_ctx *, const struct entity *, struct import_opts *,
+    struct import_stats *);
+/* Undo an import: delete what it created, restore what it updated;
+ * records changed since by others are listed and kept unless force. */
+int import_revert(struct cmd_ctx *, const char *id, bool force);
+int import_list(struct cmd_ctx *, enum out_format);
+
 /* cmd-*.c: the commands. */
 int cmd_find_exec(struct cmd_ctx *, int, char **);
 int cmd_show_exec(struct cmd_ctx *, int, char **);
@@ -490,6 +586,8 @@ int cmd_db_backup_exec(struct cmd_ctx *, int, char **);
 int cmd_db_restore_exec(struct cmd_ctx *, int, char **);
 int cmd_db_reindex_exec(struct cmd_ctx *, int, char **);
 int cmd_help_exec(struct cmd_ctx *, int, char **);
+int cmd_import_exec(struct cmd_ctx *, int, char **);
+int cmd_export_exec(struct cmd_ctx *, int, char **);
 
 #ifdef TCRM_STORE_INTERNAL
 /* Store internals, shared by store-*.c only. */
@@ -528,6 +626,7 @@ struct store {
 	DB *meta;			/* sequences and catalogue */
 	DB *audit;
 	DB *audit_by_record;
+	DB *audit_by_import;
 	char *err;
 	struct strv notices;
 	uint32_t audit_counter;

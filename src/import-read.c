@@ -1,0 +1,638 @@
+/* import-read.c - rows from the formats administrators really have: CSV
+ * and TSV (header row), JSON Lines, YAML (a list of mappings, or one
+ * mapping per document) and vCard 3.0/4.0. Every reader streams. */
+#include "tcrm.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+struct reader {
+	enum import_format fmt;
+	struct source *src;
+	const struct entity *entity;
+	struct csv csv;
+	struct strv header;
+	bool have_header;
+	yaml_parser_t yaml;
+	bool yaml_open;
+	bool yaml_done;
+	char *err;
+	struct buf line;
+};
+
+int
+import_format_parse(const char *s, enum import_format *f)
+{
+	static const char *names[] = { "csv", "tsv", "jsonl", "yaml", "vcard" };
+
+	for (size_t i = 0; i < 5; i++) {
+		if (strcasecmp(s, names[i]) == 0) {
+			*f = (enum import_format)i;
+			return 0;
+		}
+	}
+	if (strcasecmp(s, "json") == 0 || strcasecmp(s, "ndjson") == 0)
+		*f = FMT_JSONL;
+	else if (strcasecmp(s, "yml") == 0)
+		*f = FMT_YAML;
+	else if (strcasecmp(s, "vcf") == 0)
+		*f = FMT_VCARD;
+	else
+		return -1;
+	return 0;
+}
+
+const char *
+import_format_name(enum import_format f)
+{
+	static const char *names[] = { "csv", "tsv", "jsonl", "yaml", "vcard" };
+
+	return names[f];
+}
+
+enum import_format
+import_format_guess(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	enum import_format f;
+
+	if (dot == NULL || import_format_parse(dot + 1, &f) != 0)
+		return FMT_CSV;
+	return f;
+}
+
+void
+row_free(struct row *r)
+{
+	strv_free(&r->cols);
+	strv_free(&r->vals);
+	free(r->raw);
+	free(r->error);
+	r->raw = NULL;
+	r->error = NULL;
+}
+
+static void
+row_reset(struct row *r, size_t line)
+{
+	row_free(r);
+	strv_init(&r->cols);
+	strv_init(&r->vals);
+	r->line = line;
+}
+
+static int
+reader_fail(struct reader *rd, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(rd->err);
+	va_start(ap, fmt);
+	rd->err = xvasprintf(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+struct reader *
+reader_open(struct source *src, enum import_format fmt, int delim,
+    const struct entity *e)
+{
+	struct reader *rd = xcalloc(1, sizeof *rd);
+
+	rd->fmt = fmt;
+	rd->src = src;
+	rd->entity = e;
+	strv_init(&rd->header);
+	buf_init(&rd->line);
+	if (fmt == FMT_CSV || fmt == FMT_TSV)
+		csv_init(&rd->csv, src, delim ? delim : fmt == FMT_TSV ? '\t' :
+		    ',');
+	return rd;
+}
+
+void
+reader_close(struct reader *rd)
+{
+	if (rd == NULL)
+		return;
+	if (rd->fmt == FMT_CSV || rd->fmt == FMT_TSV)
+		csv_free(&rd->csv);
+	if (rd->yaml_open)
+		yaml_parser_delete(&rd->yaml);
+	strv_free(&rd->header);
+	buf_free(&rd->line);
+	free(rd->err);
+	free(rd);
+}
+
+const char *
+reader_error(const struct reader *rd)
+{
+	return rd->err ? rd->err : "unreadable input";
+}
+
+const struct strv *
+reader_header(const struct reader *rd)
+{
+	return rd->have_header ? &rd->header : NULL;
+}
+
+static int
+next_csv(struct reader *rd, struct row *row)
+{
+	int rc;
+
+	if (!rd->have_header) {
+		if ((rc = csv_read(&rd->csv)) <= 0)
+			return rc < 0 ? reader_fail(rd, "%s", rd->csv.err) : 0;
+		for (size_t i = 0; i < rd->csv.cells.n; i++)
+			strv_push(&rd->header, rd->csv.cells.v[i]);
+		rd->have_header = true;
+	}
+	if ((rc = csv_read(&rd->csv)) <= 0)
+		return rc < 0 ? reader_fail(rd, "%s", rd->csv.err) : 0;
+	row_reset(row, rd->csv.line);
+	for (size_t i = 0; i < rd->csv.cells.n; i++) {
+		/* A ragged row keeps its extra cells under no name; the
+		 * importer reports it. */
+		strv_push(&row->cols, i < rd->header.n ? rd->header.v[i] : "");
+		strv_push(&row->vals, csv_unneutralise(rd->csv.cells.v[i]));
+	}
+	return 1;
+}
+
+/* One line of text from the source, without its line end. */
+static int
+read_line(struct reader *rd, size_t *line)
+{
+	int ch;
+
+	buf_reset(&rd->line);
+	*line = rd->src->line;
+	while ((ch = source_getc(rd->src)) >= 0) {
+		if (ch == '\n')
+			return 1;
+		if (ch == '\r') {
+			int n = source_getc(rd->src);
+
+			if (n >= 0 && n != '\n')
+				source_ungetc(rd->src, n);
+			return 1;
+		}
+		buf_addc(&rd->line, (char)ch);
+	}
+	if (ch == -2)
+		return reader_fail(rd, "%s", rd->src->err);
+	return rd->line.len > 0 ? 1 : 0;
+}
+
+/* JSON values as text: lists become newline-separated items. */
+static int
+json_text(json_t *v, struct buf *out)
+{
+	char num[64];
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		buf_add(out, json_string_value(v), json_string_length(v));
+		return 0;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		buf_adds(out, num);
+		return 0;
+	case JSON_REAL:
+		snprintf(num, sizeof num, "%.17g", json_real_value(v));
+		buf_adds(out, num);
+		return 0;
+	case JSON_TRUE:
+		buf_adds(out, "true");
+		return 0;
+	case JSON_FALSE:
+		buf_adds(out, "false");
+		return 0;
+	case JSON_NULL:
+		return 0;
+	case JSON_ARRAY:
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *item = json_array_get(v, i);
+
+			if (json_is_array(item) || json_is_object(item))
+				return -1;
+			if (i > 0)
+				buf_addc(out, '\n');
+			json_text(item, out);
+		}
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+next_jsonl(struct reader *rd, struct row *row)
+{
+	json_error_t jerr;
+	struct buf text;
+	const char *key;
+	json_t *doc, *v;
+	size_t line;
+	int rc;
+
+	do {
+		if ((rc = read_line(rd, &line)) <= 0)
+			return rc;
+	} while (strspn(rd->line.data, " \t") == rd->line.len);
+	row_reset(row, line);
+	row->raw = xstrdup(rd->line.data);
+	doc = json_loadb(rd->line.data, rd->line.len, 0, &jerr);
+	if (doc == NULL || !json_is_object(doc)) {
+		/* A broken line is a bad row, not the end of the file. */
+		row->error = doc ? xstrdup("not a JSON object") :
+		    xasprintf("column %d: %s", jerr.column, jerr.text);
+		json_decref(doc);
+		return 1;
+	}
+	buf_init(&text);
+	json_object_foreach(doc, key, v) {
+		buf_reset(&text);
+		if (json_text(v, &text) != 0) {
+			if (row->error == NULL)
+				row->error = xasprintf("\"%s\" holds a nested "
+				    "value", key);
+			continue;
+		}
+		strv_push(&row->cols, key);
+		strv_push(&row->vals, text.data ? text.data : "");
+	}
+	buf_free(&text);
+	json_decref(doc);
+	return 1;
+}
+
+static int
+yaml_read_handler(void *data, unsigned char *buffer, size_t size,
+    size_t *read)
+{
+	struct reader *rd = data;
+	size_t n = 0;
+	int ch;
+
+	while (n < size && (ch = source_getc(rd->src)) >= 0)
+		buffer[n++] = (unsigned char)ch;
+	*read = n;
+	if (rd->src->err != NULL && n == 0) {
+		reader_fail(rd, "%s", rd->src->err);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+yaml_fail(struct reader *rd, yaml_event_t *ev)
+{
+	if (rd->err != NULL)
+		return -1;
+	if (ev == NULL)
+		return reader_fail(rd, "%s:%zu:%zu: %s", rd->src->name,
+		    rd->yaml.problem_mark.line + 1,
+		    rd->yaml.problem_mark.column + 1,
+		    rd->yaml.problem ? rd->yaml.problem : "YAML error");
+	return reader_fail(rd, "%s:%zu:%zu: expected a mapping of column to "
+	    "value", rd->src->name, ev->start_mark.line + 1,
+	    ev->start_mark.column + 1);
+}
+
+/* A value: a scalar, or a list of scalars (joined by newlines). */
+static int
+yaml_value(struct reader *rd, yaml_event_t *ev, struct buf *out)
+{
+	yaml_event_t item;
+	bool first = true;
+
+	if (ev->type == YAML_SCALAR_EVENT) {
+		buf_add(out, ev->data.scalar.value, ev->data.scalar.length);
+		return 0;
+	}
+	if (ev->type != YAML_SEQUENCE_START_EVENT)
+		return yaml_fail(rd, ev);
+	for (;;) {
+		if (!yaml_parser_parse(&rd->yaml, &item))
+			return yaml_fail(rd, NULL);
+		if (item.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&item);
+			return 0;
+		}
+		if (item.type != YAML_SCALAR_EVENT) {
+			int rc = yaml_fail(rd, &item);
+
+			yaml_event_delete(&item);
+			return rc;
+		}
+		if (!first)
+			buf_addc(out, '\n');
+		first = false;
+		buf_add(out, item.data.scalar.value, item.data.scalar.length);
+		yaml_event_delete(&item);
+	}
+}
+
+static int
+yaml_mapping(struct reader *rd, struct row *row)
+{
+	yaml_event_t key, val;
+	struct buf text;
+	int rc = 1;
+
+	buf_init(&text);
+	for (;;) {
+		if (!yaml_parser_parse(&rd->yaml, &key)) {
+			rc = yaml_fail(rd, NULL);
+			break;
+		}
+		if (key.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&key);
+			break;
+		}
+		if (key.type != YAML_SCALAR_EVENT) {
+			rc = yaml_fail(rd, &key);
+			yaml_event_delete(&key);
+			break;
+		}
+		if (!yaml_parser_parse(&rd->yaml, &val)) {
+			yaml_event_delete(&key);
+			rc = yaml_fail(rd, NULL);
+			break;
+		}
+		buf_reset(&text);
+		rc = yaml_value(rd, &val, &text);
+		strv_push(&row->cols, (char *)key.data.scalar.value);
+		strv_push(&row->vals, text.data ? text.data : "");
+		yaml_event_delete(&key);
+		yaml_event_delete(&val);
+		if (rc != 0)
+			break;
+		rc = 1;
+	}
+	buf_free(&text);
+	return rc;
+}
+
+static void
+yaml_raw(struct row *row)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < row->cols.n; i++) {
+		char *k = json_dumps(json_string(row->cols.v[i]),
+		    JSON_ENCODE_ANY);
+		json_t *jv = json_string(row->vals.v[i]);
+		char *v = json_dumps(jv, JSON_ENCODE_ANY);
+
+		/* JSON strings are valid YAML scalars. */
+		buf_printf(&b, "%s%s: %s\n", i ? "  " : "- ", k, v);
+		free(k);
+		free(v);
+		json_decref(jv);
+	}
+	row->raw = buf_detach(&b);
+}
+
+static int
+next_yaml(struct reader *rd, struct row *row)
+{
+	yaml_event_t ev;
+	int rc;
+
+	if (!rd->yaml_open) {
+		yaml_parser_initialize(&rd->yaml);
+		yaml_parser_set_input(&rd->yaml, yaml_read_handler, rd);
+		rd->yaml_open = true;
+	}
+	for (;;) {
+		if (rd->yaml_done)
+			return 0;
+		if (!yaml_parser_parse(&rd->yaml, &ev))
+			return yaml_fail(rd, NULL);
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			rd->yaml_done = true;
+			yaml_event_delete(&ev);
+			return 0;
+		case YAML_MAPPING_START_EVENT:
+			row_reset(row, ev.start_mark.line + 1);
+			yaml_event_delete(&ev);
+			if ((rc = yaml_mapping(rd, row)) == 1)
+				yaml_raw(row);
+			return rc;
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT:
+			rc = yaml_fail(rd, &ev);
+			yaml_event_delete(&ev);
+			return rc;
+		default:
+			yaml_event_delete(&ev);
+			break;
+		}
+	}
+}
+
+/* vCard: property names mapped to the form's fields by type. */
+static const struct field *
+vcard_field(const struct entity *e, const char *prop, int nth)
+{
+	static const struct {
+		const char *prop;
+		const char *fields[4];
+		enum field_type type;
+	} map[] = {
+		{ "FN", { NULL }, FT_TEXT },
+		{ "TEL", { NULL }, FT_PHONES },
+		{ "EMAIL", { "email", "secondary_email", NULL }, FT_EMAIL },
+		{ "ORG", { "company", NULL }, FT_TEXT },
+		{ "TITLE", { "title", "job_title", NULL }, FT_TEXT },
+		{ "ADR", { "address", NULL }, FT_TEXT },
+		{ "NOTE", { "notes", "note", NULL }, FT_TEXT },
+		{ "URL", { "website", "url", NULL }, FT_TEXT },
+		{ "BDAY", { "birthday", NULL }, FT_TEXT },
+		{ "UID", { "external_id", NULL }, FT_TEXT },
+	};
+	const struct field *f;
+	int seen = 0;
+
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+		if (strcasecmp(prop, map[i].prop) != 0)
+			continue;
+		if (strcmp(map[i].prop, "FN") == 0)
+			return e->title ? entity_field(e, e->title) : NULL;
+		if (map[i].type == FT_PHONES) {
+			for (size_t j = 0; j < e->nfields; j++) {
+				if (e->fields[j].type == FT_PHONES ||
+				    e->fields[j].type == FT_PHONE)
+					return &e->fields[j];
+			}
+			return NULL;
+		}
+		for (size_t j = 0; map[i].fields[j] != NULL; j++) {
+			if ((f = entity_field(e, map[i].fields[j])) != NULL &&
+			    seen++ == nth)
+				return f;
+		}
+	}
+	return NULL;
+}
+
+static void
+vcard_unescape(const char *s, struct buf *out)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' && s[1] != '\0') {
+			s++;
+			buf_addc(out, *s == 'n' || *s == 'N' ? '\n' : *s);
+		} else
+			buf_addc(out, *s);
+	}
+}
+
+static void
+row_add(struct row *row, const char *col, const char *val)
+{
+	for (size_t i = 0; i < row->cols.n; i++) {
+		if (strcmp(row->cols.v[i], col) == 0) {
+			char *joined = xasprintf("%s\n%s", row->vals.v[i], val);
+
+			free(row->vals.v[i]);
+			row->vals.v[i] = joined;
+			return;
+		}
+	}
+	strv_push(&row->cols, col);
+	strv_push(&row->vals, val);
+}
+
+static int
+count_col(const struct row *row, const char *col)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < row->cols.n; i++)
+		n += strcmp(row->cols.v[i], col) == 0;
+	return n;
+}
+
+/* One content line: NAME;PARAMS:VALUE. ADR and N are ;-structured. */
+static void
+vcard_property(struct reader *rd, struct row *row, char *line, int *emails)
+{
+	char *colon = strchr(line, ':'), *semi, *p;
+	const struct field *f;
+	struct buf val;
+
+	if (colon == NULL)
+		return;
+	*colon = '\0';
+	if ((semi = strchr(line, ';')) != NULL)
+		*semi = '\0';
+	if ((p = strchr(line, '.')) != NULL)	/* item1.TEL */
+		line = p + 1;
+	buf_init(&val);
+	if (strcasecmp(line, "ADR") == 0) {
+		/* PO box;extended;street;locality;region;code;country */
+		struct strv parts;
+
+		strv_init(&parts);
+		strv_split(&parts, colon + 1, ";");
+		for (size_t i = 0; i < parts.n; i++) {
+			if (i > 0)
+				buf_adds(&val, ", ");
+			vcard_unescape(parts.v[i], &val);
+		}
+		strv_free(&parts);
+	} else
+		vcard_unescape(colon + 1, &val);
+	if (strncasecmp(line, "X-TCRM-", 7) == 0) {
+		char *name = xstrdup(line + 7);
+
+		for (p = name; *p != '\0'; p++)
+			*p = (char)(*p == '-' ? '_' : tolower((unsigned char)*p));
+		if (count_col(row, name) == 0)
+			row_add(row, name, val.data ? val.data : "");
+		free(name);
+	} else if ((f = vcard_field(rd->entity, line,
+	    strcasecmp(line, "EMAIL") == 0 ? (*emails)++ : 0)) != NULL) {
+		if (f->type == FT_PHONES || count_col(row, f->name) == 0)
+			row_add(row, f->name, val.data ? val.data : "");
+	}
+	buf_free(&val);
+}
+
+static int
+next_vcard(struct reader *rd, struct row *row)
+{
+	struct buf raw, logical;
+	bool inside = false;
+	size_t line;
+	int rc, emails = 0;
+
+	buf_init(&raw);
+	buf_init(&logical);
+	for (;;) {
+		if ((rc = read_line(rd, &line)) < 0)
+			break;
+		if (rc == 0) {
+			rc = inside ? reader_fail(rd, "%s:%zu: the vCard starting "
+			    "on line %zu has no END:VCARD", rd->src->name,
+			    rd->src->line, row->line) : 0;
+			break;
+		}
+		if (!inside) {
+			if (strncasecmp(rd->line.data, "BEGIN:VCARD", 11) == 0) {
+				inside = true;
+				row_reset(row, line);
+				buf_adds(&raw, rd->line.data);
+				buf_addc(&raw, '\n');
+			}
+			continue;
+		}
+		buf_adds(&raw, rd->line.data);
+		buf_addc(&raw, '\n');
+		/* Folded lines continue with a space or tab. */
+		if (rd->line.data[0] == ' ' || rd->line.data[0] == '\t') {
+			buf_adds(&logical, rd->line.data + 1);
+			continue;
+		}
+		if (logical.len > 0)
+			vcard_property(rd, row, logical.data, &emails);
+		buf_reset(&logical);
+		if (strncasecmp(rd->line.data, "END:VCARD", 9) == 0) {
+			row->raw = buf_detach(&raw);
+			rc = 1;
+			break;
+		}
+		buf_adds(&logical, rd->line.data);
+	}
+	buf_free(&raw);
+	buf_free(&logical);
+	return rc;
+}
+
+int
+reader_next(struct reader *rd, struct row *row)
+{
+	switch (rd->fmt) {
+	case FMT_CSV:
+	case FMT_TSV:
+		return next_csv(rd, row);
+	case FMT_JSONL:
+		return next_jsonl(rd, row);
+	case FMT_YAML:
+		return next_yaml(rd, row);
+	case FMT_VCARD:
+		return next_vcard(rd, row);
+	}
+	return -1;
+}

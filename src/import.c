@@ -1,0 +1,1724 @@
+/* import.c - batch import: columns mapped to fields, every row checked by
+ * the form, duplicates found by key, batches committed with a journal so
+ * a killed import resumes exactly where it stopped, and every change
+ * audited under the import's id so it can be reverted. */
+#include "tcrm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define ERRORS_SHOWN 100
+#define ROW_IGNORED ((const struct field *)-1)
+
+struct link {
+	const struct field *ref;	/* our field that holds the id */
+	const struct field *key;	/* the target's field looked up */
+	char *col;
+};
+
+struct target {
+	char *col;
+	const struct field *field;	/* NULL: kept as unknown */
+	char *unknown;
+	int join;			/* position in A+B=field, or -1 */
+	bool is_id;
+	bool ignore;
+	struct link *link;
+};
+
+struct pending {
+	size_t line;
+	struct record rec;
+	struct strv linkvals;		/* parallel to importer links */
+	struct row raw;
+	struct strv cells;		/* CSV cells, for the reject file */
+	bool rejected;
+};
+
+struct importer {
+	struct cmd_ctx *ctx;
+	struct store *store;
+	const struct entity *e;
+	struct import_opts *o;
+	struct reader *rd;
+	struct source src;
+	struct target *targets;
+	size_t ntargets;
+	struct link *links;
+	size_t nlinks;
+	const struct field **keys;
+	size_t nkeys;
+	struct pending *rows;
+	size_t nrows;
+	struct import_stats st;
+	size_t consumed;	/* rows read from the input */
+	size_t skip;		/* rows an earlier run committed */
+	bool started;		/* journal written */
+	uint64_t fp;
+	FILE *rejects;
+	bool rejects_header;
+	size_t errors;
+	char *last_msg;		/* the last row error, for the reject file */
+	double t0;
+	double last_progress;
+	/* per batch attempt */
+	size_t failed;		/* index of the row that failed, or -1 */
+	char *failed_why;
+	struct import_stats attempt;
+};
+
+static double
+now_s(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void
+report(struct importer *im, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	im->errors++;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (im->errors <= ERRORS_SHOWN) {
+		fprintf(stderr, "%s:%zu: ", im->src.name, line);
+		out_safe(stderr, msg);
+		fputc('\n', stderr);
+	}
+	free(im->last_msg);
+	im->last_msg = msg;
+}
+
+/* Keys compared the way forms compare aliases: case, width and spacing
+ * do not matter. */
+static bool
+same_column(const char *a, const char *b)
+{
+	char *ka = field_match_key(a), *kb = field_match_key(b);
+	bool same = strcmp(ka, kb) == 0;
+
+	free(ka);
+	free(kb);
+	return same;
+}
+
+static bool
+is_reject_column(const char *col)
+{
+	return strcmp(col, "_reject_reason") == 0 ||
+	    strcmp(col, "_reject_raw") == 0 || strcmp(col, "reject_reason") == 0;
+}
+
+/* --map 'A=field' or 'A+B=field': fills t for column col if it is named. */
+static int
+map_option(struct importer *im, const char *col, struct target *t)
+{
+	for (size_t i = 0; i < im->o->maps.n; i++) {
+		const char *m = im->o->maps.v[i], *eq = strrchr(m, '=');
+		struct strv cols;
+		int found = -1;
+
+		if (eq == NULL)
+			continue;
+		strv_init(&cols);
+		{
+			char *lhs = xstrndup(m, (size_t)(eq - m));
+
+			strv_split(&cols, lhs, "+");
+			free(lhs);
+		}
+		for (size_t j = 0; j < cols.n && found < 0; j++) {
+			if (strcmp(cols.v[j], col) == 0 ||
+			    same_column(cols.v[j], col))
+				found = (int)j;
+		}
+		if (found >= 0) {
+			t->field = entity_field(im->e, eq + 1);
+			if (t->field == NULL)
+				t->field = entity_field_by_alias(im->e, eq + 1);
+			t->join = cols.n > 1 ? found : -1;
+			if (strcmp(eq + 1, "id") == 0) {
+				t->is_id = true;
+				t->field = NULL;
+			}
+			strv_free(&cols);
+			if (t->field == NULL && !t->is_id) {
+				fprintf(stderr, "tcrm: import: --map %s: %s has "
+				    "no field '%s'\n", m, im->e->name, eq + 1);
+				return -1;
+			}
+			return 1;
+		}
+		strv_free(&cols);
+	}
+	return 0;
+}
+
+static char *
+unknown_name(const char *col)
+{
+	char *key = field_match_key(col);
+
+	for (char *p = key; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    (unsigned char)*p >= 0x80))
+			*p = '_';
+	}
+	return key;
+}
+
+/* What a column feeds; decided once per distinct column name. Returns
+ * NULL (with a message) when the column is refused. */
+static struct target *
+target_for(struct importer *im, const char *col, char **why)
+{
+	struct target *t;
+	int rc;
+
+	*why = NULL;
+	for (size_t i = 0; i < im->ntargets; i++) {
+		if (strcmp(im->targets[i].col, col) == 0)
+			return &im->targets[i];
+	}
+	im->targets = xreallocarray(im->targets, im->ntargets + 1,
+	    sizeof *im->targets);
+	t = &im->targets[im->ntargets];
+	memset(t, 0, sizeof *t);
+	t->col = xstrdup(col);
+	t->join = -1;
+	for (size_t i = 0; i < im->nlinks; i++) {
+		if (strcmp(im->links[i].col, col) == 0 ||
+		    same_column(im->links[i].col, col))
+			t->link = &im->links[i];
+	}
+	for (size_t i = 0; i < im->o->ignores.n && !t->ignore; i++)
+		t->ignore = strcmp(im->o->ignores.v[i], col) == 0 ||
+		    same_column(im->o->ignores.v[i], col);
+	if (t->link != NULL || t->ignore || is_reject_column(col))
+		t->ignore = true;
+	else if ((rc = map_option(im, col, t)) < 0) {
+		*why = xstrdup("bad --map");
+		free(t->col);
+		return NULL;
+	} else if (rc == 0) {
+		if (strcmp(col, "id") == 0)
+			t->is_id = true;
+		else if ((t->field = entity_field_by_alias(im->e, col)) == NULL) {
+			if (!im->o->keep_unknown) {
+				*why = xasprintf("column \"%s\" matches no field "
+				    "of %s (map it with --map '%s=FIELD', keep "
+				    "it with --keep-unknown, or --ignore it)",
+				    col, im->e->name, col);
+				free(t->col);
+				return NULL;
+			}
+			t->unknown = unknown_name(col);
+		}
+	}
+	im->ntargets++;
+	return t;
+}
+
+static bool
+field_is_list(const struct field *f)
+{
+	return f->type == FT_PHONES || f->type == FT_LONGTEXT;
+}
+
+/* "First" + "Last" joined with a space, but 欧阳 + 娜娜 with none. */
+static bool
+joins_without_space(const char *left, const char *right)
+{
+	size_t n = strlen(left);
+	int32_t a = -1, b = -1;
+	size_t back = n;
+
+	while (back > 0 && ((unsigned char)left[back - 1] & 0xc0) == 0x80)
+		back--;
+	if (back > 0)
+		back--;
+	if (n > 0)
+		utf8_decode(left + back, n - back, &a);
+	if (*right != '\0')
+		utf8_decode(right, strlen(right), &b);
+	return a > 0 && b > 0 && utf8_cpwidth(a) == 2 && utf8_cpwidth(b) == 2;
+}
+
+struct piece {
+	const struct field *field;
+	int join;
+	size_t col;		/* 1-based column, for messages */
+	const char *colname;
+	const char *value;
+};
+
+static int
+piece_cmp(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	if (x->field != y->field)
+		return x->field < y->field ? -1 : 1;
+	if (x->join != y->join)
+		return x->join < y->join ? -1 : 1;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+static int
+set_field(struct importer *im, struct pending *p, struct piece *first,
+    const char *value)
+{
+	const struct field *f = first->field;
+	char *out = NULL, *why = NULL;
+
+	if ((f->write_roles & im->ctx->role) == 0) {
+		report(im, p->line, "column \"%s\" (%zu): your role may not "
+		    "write %s", first->colname, first->col, f->name);
+		return -1;
+	}
+	if (field_normalise(f, value, &out, &why) != 0) {
+		report(im, p->line, "column \"%s\" (%zu): %s", first->colname,
+		    first->col, why);
+		free(why);
+		return -1;
+	}
+	record_set(&p->rec, f->name, out);
+	free(out);
+	return 0;
+}
+
+/* Several columns for one field: lists take them all, A+B joins; two
+ * plain columns for one single-valued field take the first non-empty. */
+static int
+assemble(struct importer *im, struct pending *p, struct piece *pc, size_t n)
+{
+	int bad = 0;
+
+	qsort(pc, n, sizeof *pc, piece_cmp);
+	for (size_t i = 0; i < n; ) {
+		size_t j = i;
+		struct buf v;
+
+		buf_init(&v);
+		for (; j < n && pc[j].field == pc[i].field; j++) {
+			const char *val = pc[j].value;
+
+			if (*val == '\0')
+				continue;
+			if (v.len == 0)
+				buf_adds(&v, val);
+			else if (field_is_list(pc[i].field))
+				buf_printf(&v, "\n%s", val);
+			else if (pc[j].join >= 0) {
+				if (!joins_without_space(v.data, val))
+					buf_addc(&v, ' ');
+				buf_adds(&v, val);
+			}
+		}
+		if (set_field(im, p, &pc[i], v.data ? v.data : "") != 0)
+			bad = -1;
+		buf_free(&v);
+		i = j;
+	}
+	return bad;
+}
+
+static int
+check_required(struct importer *im, struct pending *p)
+{
+	for (size_t i = 0; i < im->e->nfields; i++) {
+		const struct field *f = &im->e->fields[i];
+
+		if (f->required && f->def == NULL &&
+		    *record_get(&p->rec, f->name) == '\0') {
+			report(im, p->line, "%s: a value is required", f->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Turn one input row into a record, or report why it cannot be. */
+static int
+prepare(struct importer *im, struct row *row, struct pending *p)
+{
+	const struct strv *header = reader_header(im->rd);
+	struct piece *pc = xcalloc(row->cols.n + 1, sizeof *pc);
+	size_t npc = 0;
+	int bad = 0;
+
+	record_init(&p->rec);
+	strv_init(&p->linkvals);
+	for (size_t i = 0; i < im->nlinks; i++)
+		strv_push(&p->linkvals, "");
+	p->line = row->line;
+	if (row->error != NULL) {
+		report(im, row->line, "%s", row->error);
+		bad = -1;
+	} else if (header != NULL && row->vals.n != header->n) {
+		report(im, row->line, "%zu cells, but the header has %zu",
+		    row->vals.n, header->n);
+		bad = -1;
+	}
+	for (size_t i = 0; i < row->cols.n && bad == 0; i++) {
+		const char *val = row->vals.v[i];
+		struct target *t;
+		char *why;
+
+		if ((t = target_for(im, row->cols.v[i], &why)) == NULL) {
+			report(im, row->line, "%s", why);
+			free(why);
+			bad = -1;
+			break;
+		}
+		if (t->link != NULL) {
+			size_t k = (size_t)(t->link - im->links);
+
+			free(p->linkvals.v[k]);
+			p->linkvals.v[k] = utf8_trim(val);
+		}
+		if (t->ignore || t->link != NULL)
+			continue;
+		if (t->is_id) {
+			uint32_t id;
+
+			if (*val != '\0' && !cmd_parse_id(val, &id)) {
+				report(im, row->line, "column \"%s\" (%zu): '%s' "
+				    "is not a record id", t->col, i + 1, val);
+				bad = -1;
+			} else if (*val != '\0')
+				p->rec.id = id;
+			continue;
+		}
+		if (t->field == NULL) {
+			record_set(&p->rec, t->unknown, val);
+			continue;
+		}
+		pc[npc++] = (struct piece){ t->field, t->join, i + 1, t->col,
+		    val };
+	}
+	if (bad == 0)
+		bad = assemble(im, p, pc, npc);
+	if (bad == 0)
+		bad = check_required(im, p);
+	free(pc);
+	return bad;
+}
+
+/* --- reject file --- */
+
+static void
+reject_csv(struct importer *im, struct pending *p, const char *why)
+{
+	const struct strv *h = reader_header(im->rd);
+	int delim = im->o->format == FMT_TSV ? '\t' : im->o->delimiter ?
+	    im->o->delimiter : ',';
+
+	if (!im->rejects_header && h != NULL) {
+		for (size_t i = 0; i < h->n; i++) {
+			csv_write_cell(im->rejects, h->v[i], delim, false);
+			fputc(delim, im->rejects);
+		}
+		fputs("_reject_reason\n", im->rejects);
+		im->rejects_header = true;
+	}
+	for (size_t i = 0; i < p->cells.n; i++) {
+		csv_write_cell(im->rejects, p->cells.v[i], delim, false);
+		fputc(delim, im->rejects);
+	}
+	csv_write_cell(im->rejects, why, delim, false);
+	fputc('\n', im->rejects);
+}
+
+static void
+reject_other(struct importer *im, struct pending *p, const char *why)
+{
+	const char *raw = p->raw.raw ? p->raw.raw : "";
+	json_t *doc, *r = json_string(why);
+	char *text, *end;
+
+	switch (im->o->format) {
+	case FMT_JSONL:
+		doc = json_loads(raw, 0, NULL);
+		if (!json_is_object(doc)) {
+			json_decref(doc);
+			doc = json_pack("{s:s}", "_reject_raw", raw);
+		}
+		json_object_set(doc, "_reject_reason", r);
+		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fprintf(im->rejects, "%s\n", text);
+		free(text);
+		json_decref(doc);
+		break;
+	case FMT_YAML:
+		text = json_dumps(r, JSON_ENCODE_ANY);
+		fprintf(im->rejects, "%s  _reject_reason: %s\n", raw, text);
+		free(text);
+		break;
+	default:	/* vCard: the reason as a property before the end */
+		end = strstr(raw, "END:VCARD");
+		fprintf(im->rejects, "%.*sX-TCRM-REJECT-REASON:", end ?
+		    (int)(end - raw) : (int)strlen(raw), raw);
+		for (const char *q = why; *q != '\0'; q++)
+			fputs(*q == ',' ? "\\," : *q == ';' ? "\\;" : *q == '\n' ?
+			    "\\n" : (char[]){ *q, '\0' }, im->rejects);
+		fprintf(im->rejects, "\n%s", end ? end : "END:VCARD\n");
+		break;
+	}
+	json_decref(r);
+}
+
+static void
+reject(struct importer *im, struct pending *p, const char *why)
+{
+	p->rejected = true;
+	im->st.rejected++;
+	if (im->rejects == NULL)
+		return;
+	if (im->o->format == FMT_CSV || im->o->format == FMT_TSV)
+		reject_csv(im, p, why);
+	else
+		reject_other(im, p, why);
+}
+
+static void
+pending_free(struct pending *p)
+{
+	record_free(&p->rec);
+	strv_free(&p->linkvals);
+	strv_free(&p->cells);
+	row_free(&p->raw);
+}
+
+/* --- the journal: progress committed with each batch --- */
+
+static char *
+journal_key(const char *id)
+{
+	return xasprintf("import:%08lu", strtoul(id, NULL, 10));
+}
+
+static json_t *
+journal_doc(struct importer *im, const char *status)
+{
+	json_t *doc = json_object();
+
+	json_object_set_new(doc, "id", json_string(im->st.id));
+	json_object_set_new(doc, "user", json_string(im->ctx->user));
+	json_object_set_new(doc, "started", json_integer((json_int_t)im->t0));
+	json_object_set_new(doc, "file", json_string(im->src.name));
+	json_object_set_new(doc, "form", json_string(im->e->name));
+	json_object_set_new(doc, "status", json_string(status));
+	json_object_set_new(doc, "fp", json_integer((json_int_t)im->fp));
+	json_object_set_new(doc, "rows_done", json_integer(
+	    (json_int_t)im->st.read));
+	json_object_set_new(doc, "created", json_integer(
+	    (json_int_t)im->st.created));
+	json_object_set_new(doc, "updated", json_integer(
+	    (json_int_t)im->st.updated));
+	json_object_set_new(doc, "unchanged", json_integer(
+	    (json_int_t)im->st.unchanged));
+	json_object_set_new(doc, "skipped", json_integer(
+	    (json_int_t)im->st.skipped));
+	json_object_set_new(doc, "rejected", json_integer(
+	    (json_int_t)im->st.rejected));
+	return doc;
+}
+
+static int
+journal_put(struct importer *im, struct txn *t, const char *status)
+{
+	json_t *doc = journal_doc(im, status);
+	char *text = json_dumps(doc, JSON_COMPACT), *key = journal_key(im->st.id);
+	int rc = store_meta_put(im->store, t, key, text);
+
+	free(text);
+	free(key);
+	json_decref(doc);
+	return rc;
+}
+
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+/* What makes two runs "the same import": the form, the flags and the
+ * rows of the first batch. */
+static uint64_t
+fingerprint(struct importer *im)
+{
+	uint64_t h = 14695981039346656037ULL;
+	char num[32];
+
+	h = fnv(h, im->e->name);
+	h = fnv(h, im->src.name);
+	h = fnv(h, im->o->options_text);
+	snprintf(num, sizeof num, "%zu", im->o->batch);
+	h = fnv(h, num);
+	for (size_t i = 0; i < im->nrows; i++) {
+		for (size_t j = 0; j < im->rows[i].raw.vals.n; j++)
+			h = fnv(h, im->rows[i].raw.vals.v[j]);
+		snprintf(num, sizeof num, "%zu", im->rows[i].line);
+		h = fnv(h, num);
+	}
+	return h;
+}
+
+struct journal_start {
+	struct importer *im;
+	size_t skip;
+	json_t *old;
+};
+
+static int
+journal_start_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct journal_start *js = arg;
+	struct importer *im = js->im;
+	char fpkey[48], *key;
+	struct buf val;
+	unsigned long seq = 0;
+	int rc;
+
+	buf_init(&val);
+	js->skip = 0;
+	snprintf(fpkey, sizeof fpkey, "import-fp:%016llx",
+	    (unsigned long long)im->fp);
+	rc = store_meta_get(s, t, fpkey, &val);
+	if (rc == ST_OK) {
+		/* An earlier run of this very import was cut short. */
+		snprintf(im->st.id, sizeof im->st.id, "%s", val.data);
+		key = journal_key(im->st.id);
+		if ((rc = store_meta_get(s, t, key, &val)) == ST_OK)
+			js->old = json_loads(val.data, 0, NULL);
+		free(key);
+		buf_free(&val);
+		if (rc == ST_OK && js->old != NULL)
+			js->skip = (size_t)json_integer_value(json_object_get(
+			    js->old, "rows_done"));
+		return rc;
+	}
+	if (rc != ST_NOTFOUND) {
+		buf_free(&val);
+		return rc;
+	}
+	if ((rc = store_meta_get(s, t, "seq:import", &val)) == ST_OK)
+		seq = strtoul(val.data, NULL, 10);
+	else if (rc != ST_NOTFOUND) {
+		buf_free(&val);
+		return rc;
+	}
+	buf_free(&val);
+	snprintf(im->st.id, sizeof im->st.id, "%lu", seq + 1);
+	if ((rc = store_meta_put(s, t, "seq:import", im->st.id)) != ST_OK ||
+	    (rc = store_meta_put(s, t, fpkey, im->st.id)) != ST_OK)
+		return rc;
+	return journal_put(im, t, "running");
+}
+
+static void
+restore_counts(struct importer *im, json_t *old)
+{
+	im->st.created = (size_t)json_integer_value(json_object_get(old,
+	    "created"));
+	im->st.updated = (size_t)json_integer_value(json_object_get(old,
+	    "updated"));
+	im->st.unchanged = (size_t)json_integer_value(json_object_get(old,
+	    "unchanged"));
+	im->st.skipped = (size_t)json_integer_value(json_object_get(old,
+	    "skipped"));
+	im->st.rejected = (size_t)json_integer_value(json_object_get(old,
+	    "rejected"));
+	im->st.resumed_at = (size_t)json_integer_value(json_object_get(old,
+	    "rows_done"));
+}
+
+static int
+journal_start(struct importer *im)
+{
+	struct journal_start js = { im, 0, NULL };
+	int rc;
+
+	im->fp = fingerprint(im);
+	rc = store_run(im->store, journal_start_txn, &js);
+	if (rc != ST_OK)
+		return rc;
+	im->started = true;
+	store_set_import(im->store, im->st.id);
+	if (js.old != NULL) {
+		restore_counts(im, js.old);
+		json_decref(js.old);
+		im->skip = js.skip;
+		fprintf(stderr, "tcrm: import %s: resuming after row %zu of an "
+		    "earlier run\n", im->st.id, im->skip);
+	}
+	return ST_OK;
+}
+
+/* --- writing a batch --- */
+
+static int
+resolve_links(struct importer *im, struct store *s, struct txn *t,
+    struct pending *p, char **why)
+{
+	for (size_t i = 0; i < im->nlinks; i++) {
+		const struct link *l = &im->links[i];
+		const char *v = p->linkvals.v[i];
+		uint32_t ids[2];
+		size_t n;
+		char num[16];
+		int rc;
+
+		if (*v == '\0')
+			continue;
+		rc = store_lookup(s, t, l->key, v, ids, 2, &n);
+		if (rc != ST_OK)
+			return rc;
+		if (n != 1) {
+			*why = xasprintf("column \"%s\": %s %s with %s '%s'",
+			    l->col, n ? "more than one" : "no",
+			    l->ref->ref, l->key->name, v);
+			return ST_INVALID;
+		}
+		snprintf(num, sizeof num, "%u", ids[0]);
+		record_set(&p->rec, l->ref->name, num);
+	}
+	return ST_OK;
+}
+
+/* The existing record this row duplicates, by the first key that
+ * matches; 0 when none. */
+static int
+find_duplicate(struct importer *im, struct store *s, struct txn *t,
+    struct pending *p, uint32_t *dup, char **which)
+{
+	*dup = 0;
+	for (size_t i = 0; i < im->nkeys && *dup == 0; i++) {
+		const struct field *f = im->keys[i];
+		struct strv values;
+		int rc = ST_OK;
+
+		if (f == NULL) {	/* --key id */
+			struct record r;
+
+			if (p->rec.id != 0 && store_get(s, t, im->e, p->rec.id,
+			    &r) == ST_OK) {
+				*dup = p->rec.id;
+				*which = xasprintf("id %u", p->rec.id);
+				record_free(&r);
+			}
+			continue;
+		}
+		strv_init(&values);
+		strv_split(&values, record_get(&p->rec, f->name), "\n");
+		for (size_t j = 0; j < values.n && *dup == 0; j++) {
+			size_t n;
+
+			rc = store_lookup(s, t, f, values.v[j], dup, 1, &n);
+			if (rc != ST_OK)
+				break;
+			if (n == 0)
+				*dup = 0;
+			else
+				*which = xasprintf("%s '%s'", f->name,
+				    values.v[j]);
+		}
+		strv_free(&values);
+		if (rc != ST_OK)
+			return rc;
+	}
+	return ST_OK;
+}
+
+static int
+update_existing(struct importer *im, struct store *s, struct txn *t,
+    struct pending *p, uint32_t id)
+{
+	struct record cur;
+	uint32_t before;
+	int rc;
+
+	if ((rc = store_get(s, t, im->e, id, &cur)) != ST_OK)
+		return rc;
+	before = cur.version;
+	/* Empty cells leave what is stored. */
+	for (size_t i = 0; i < p->rec.n; i++)
+		record_set(&cur, p->rec.fields[i].name, p->rec.fields[i].value);
+	rc = store_update(s, t, im->e, &cur, before);
+	if (rc == ST_OK) {
+		if (cur.version == before)
+			im->attempt.unchanged++;
+		else
+			im->attempt.updated++;
+	}
+	record_free(&cur);
+	return rc;
+}
+
+static int
+write_row(struct importer *im, struct store *s, struct txn *t,
+    struct pending *p, char **why)
+{
+	struct record r;
+	uint32_t dup;
+	char *which = NULL;
+	int rc;
+
+	if ((rc = resolve_links(im, s, t, p, why)) != ST_OK)
+		return rc;
+	if ((rc = find_duplicate(im, s, t, p, &dup, &which)) != ST_OK)
+		return rc;
+	if (dup != 0) {
+		switch (im->o->on_dup) {
+		case DUP_SKIP:
+			im->attempt.skipped++;
+			free(which);
+			return ST_OK;
+		case DUP_FAIL:
+			*why = xasprintf("duplicate: %s already belongs to %s %u",
+			    which, im->e->name, dup);
+			free(which);
+			return ST_EXISTS;
+		case DUP_UPDATE:
+			free(which);
+			return update_existing(im, s, t, p, dup);
+		}
+	}
+	free(which);
+	record_copy(&r, &p->rec);
+	rc = store_create(s, t, im->e, &r);
+	record_free(&r);
+	if (rc == ST_OK)
+		im->attempt.created++;
+	return rc;
+}
+
+struct batch {
+	struct importer *im;
+	size_t from;
+	size_t to;
+	bool last;
+};
+
+static int
+batch_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct batch *b = arg;
+	struct importer *im = b->im;
+	int rc = ST_OK;
+
+	memset(&im->attempt, 0, sizeof im->attempt);
+	for (size_t i = b->from; i < b->to; i++) {
+		struct pending *p = &im->rows[i];
+		char *why = NULL;
+
+		if (p->rejected)
+			continue;
+		rc = write_row(im, s, t, p, &why);
+		if (rc == ST_AGAIN || rc == ST_INTERRUPTED || rc == ST_NOSPACE ||
+		    rc == ST_IO) {
+			free(why);
+			return rc;
+		}
+		if (rc != ST_OK) {
+			im->failed = i;
+			free(im->failed_why);
+			im->failed_why = why ? why : xstrdup(store_error(s));
+			return ST_INVALID;
+		}
+	}
+	if (im->o->dry_run)
+		return ST_OK;
+	/* The journal moves with the rows it covers. */
+	im->st.created += im->attempt.created;
+	im->st.updated += im->attempt.updated;
+	im->st.unchanged += im->attempt.unchanged;
+	im->st.skipped += im->attempt.skipped;
+	rc = journal_put(im, t, "running");
+	if (rc != ST_OK) {
+		im->st.created -= im->attempt.created;
+		im->st.updated -= im->attempt.updated;
+		im->st.unchanged -= im->attempt.unchanged;
+		im->st.skipped -= im->attempt.skipped;
+	}
+	return rc;
+}
+
+/* Dry runs write into a transaction that is always thrown away. */
+static int
+dry_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct batch *b = arg;
+	int rc = batch_txn(s, t, arg);
+
+	if (rc == ST_OK) {
+		b->im->st.created += b->im->attempt.created;
+		b->im->st.updated += b->im->attempt.updated;
+		b->im->st.unchanged += b->im->attempt.unchanged;
+		b->im->st.skipped += b->im->attempt.skipped;
+		return ST_NOTFOUND;	/* anything but OK: abort */
+	}
+	return rc;
+}
+
+static int
+write_range(struct importer *im, size_t from, size_t to)
+{
+	struct batch b = { im, from, to, false };
+	int rc;
+
+	for (;;) {
+		im->failed = (size_t)-1;
+		rc = store_run(im->store, im->o->dry_run ? dry_txn : batch_txn,
+		    &b);
+		if (im->o->dry_run && rc == ST_NOTFOUND && im->failed ==
+		    (size_t)-1)
+			return ST_OK;
+		if (rc == ST_INVALID && im->failed != (size_t)-1) {
+			/* One row failed in the store: reject it, redo the
+			 * rest of the batch without it. */
+			struct pending *p = &im->rows[im->failed];
+
+			report(im, p->line, "%s", im->failed_why);
+			reject(im, p, im->failed_why);
+			continue;
+		}
+		if (rc == ST_NOSPACE && to - from > 1) {
+			/* Out of locks: halve the batch, as DESIGN says. */
+			size_t mid = from + (to - from) / 2;
+
+			if ((rc = write_range(im, from, mid)) != ST_OK)
+				return rc;
+			return write_range(im, mid, to);
+		}
+		return rc;
+	}
+}
+
+static void
+progress(struct importer *im, bool done)
+{
+	double t = now_s();
+
+	if (!im->o->progress || (!done && t - im->last_progress < 0.5))
+		return;
+	im->last_progress = t;
+	fprintf(stderr, "\r%zu rows, %.0f rows/s%s", im->st.read,
+	    (double)(im->st.read - im->st.resumed_at) / (t - im->t0 + 1e-9),
+	    done ? "\n" : "   ");
+}
+
+static int
+flush_batch(struct importer *im)
+{
+	int rc = ST_OK;
+
+	if (!im->started && !im->o->dry_run && (rc = journal_start(im)) != 0)
+		return rc;
+	/* Rows an earlier, killed run already committed. */
+	while (im->nrows > 0 && im->consumed - im->nrows < im->skip) {
+		size_t drop = im->skip - (im->consumed - im->nrows);
+
+		if (drop > im->nrows)
+			drop = im->nrows;
+		for (size_t i = 0; i < drop; i++) {
+			/* Counted already by the run that committed it. */
+			if (im->rows[i].rejected)
+				im->st.rejected--;
+			pending_free(&im->rows[i]);
+		}
+		memmove(im->rows, im->rows + drop, (im->nrows - drop) *
+		    sizeof *im->rows);
+		im->nrows -= drop;
+	}
+	im->st.read = im->consumed;
+	if (im->nrows > 0 || (!im->o->dry_run && im->started))
+		rc = write_range(im, 0, im->nrows);
+	for (size_t i = 0; i < im->nrows; i++)
+		pending_free(&im->rows[i]);
+	im->nrows = 0;
+	progress(im, false);
+	return rc;
+}
+
+static int check_header(struct importer *);
+
+/* Returns a store result, or -1 when the header is refused. */
+static int
+read_rows_checked(struct importer *im)
+{
+	struct row row;
+	int rc, n;
+
+	memset(&row, 0, sizeof row);
+	im->rows = xcalloc(im->o->batch, sizeof *im->rows);
+	while ((n = reader_next(im->rd, &row)) == 1) {
+		struct pending *p = &im->rows[im->nrows];
+
+		if (im->consumed == 0 && check_header(im) != 0) {
+			row_free(&row);
+			return -1;
+		}
+		im->consumed++;
+		memset(p, 0, sizeof *p);
+		strv_init(&p->cells);
+		for (size_t i = 0; i < row.vals.n; i++)
+			strv_push(&p->cells, row.vals.v[i]);
+		if (prepare(im, &row, p) != 0)
+			reject(im, p, im->last_msg ? im->last_msg : "invalid");
+		p->raw = row;
+		memset(&row, 0, sizeof row);
+		if (++im->nrows == im->o->batch &&
+		    (rc = flush_batch(im)) != ST_OK)
+			return rc;
+		if (store_stop_signal)
+			return ST_INTERRUPTED;
+	}
+	row_free(&row);
+	if (n == 0 && im->consumed == 0 && check_header(im) != 0)
+		return -1;
+	if (n < 0) {
+		fprintf(stderr, "tcrm: import: %s\n", reader_error(im->rd));
+		flush_batch(im);
+		return ST_INVALID;
+	}
+	return flush_batch(im);
+}
+
+/* --- setting up --- */
+
+static int
+parse_links(struct importer *im)
+{
+	im->links = xcalloc(im->o->links.n + 1, sizeof *im->links);
+	for (size_t i = 0; i < im->o->links.n; i++) {
+		const char *spec = im->o->links.v[i];
+		const char *eq = strchr(spec, '='), *dot;
+		struct link *l = &im->links[im->nlinks];
+		char *ref = NULL, *key = NULL;
+
+		dot = eq ? memchr(spec, '.', (size_t)(eq - spec)) : NULL;
+		if (dot == NULL || eq[1] == '\0')
+			goto bad;
+		ref = xstrndup(spec, (size_t)(dot - spec));
+		key = xstrndup(dot + 1, (size_t)(eq - dot - 1));
+		l->ref = entity_field(im->e, ref);
+		for (size_t j = 0; l->ref == NULL && j < im->e->nfields; j++) {
+			const struct field *f = &im->e->fields[j];
+
+			if (f->type == FT_REF && strcmp(f->ref, ref) == 0)
+				l->ref = f;
+		}
+		if (l->ref == NULL || l->ref->type != FT_REF)
+			goto bad;
+		l->key = entity_field(l->ref->ref_entity, key);
+		if (l->key == NULL)
+			l->key = entity_field_by_alias(l->ref->ref_entity, key);
+		if (l->key == NULL || l->key->index == IX_NONE) {
+			fprintf(stderr, "tcrm: import: --link %s: %s has no "
+			    "indexed field '%s' to look records up by\n", spec,
+			    l->ref->ref, key);
+			free(ref);
+			free(key);
+			return -1;
+		}
+		l->col = xstrdup(eq + 1);
+		im->nlinks++;
+		free(ref);
+		free(key);
+		continue;
+bad:
+		fprintf(stderr, "tcrm: import: --link %s: want REF.FIELD=COLUMN, "
+		    "where REF is a reference of %s\n", spec, im->e->name);
+		free(ref);
+		free(key);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_keys(struct importer *im)
+{
+	im->keys = xcalloc(im->o->keys.n + 1, sizeof *im->keys);
+	for (size_t i = 0; i < im->o->keys.n; i++) {
+		const char *k = im->o->keys.v[i];
+		const struct field *f;
+
+		if (strcmp(k, "id") == 0) {
+			im->keys[im->nkeys++] = NULL;
+			continue;
+		}
+		if ((f = entity_field(im->e, k)) == NULL)
+			f = entity_field_by_alias(im->e, k);
+		if (f == NULL || f->index == IX_NONE) {
+			fprintf(stderr, "tcrm: import: --key %s: %s has no "
+			    "indexed field of that name\n", k, im->e->name);
+			return -1;
+		}
+		im->keys[im->nkeys++] = f;
+	}
+	return 0;
+}
+
+static void
+print_mapping(struct importer *im)
+{
+	const struct strv *h = reader_header(im->rd);
+	size_t n = h ? h->n : im->ntargets;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *col = h ? h->v[i] : im->targets[i].col;
+		struct target *t = NULL;
+		char *why = NULL;
+
+		for (size_t j = 0; j < im->ntargets && t == NULL; j++) {
+			if (strcmp(im->targets[j].col, col) == 0)
+				t = &im->targets[j];
+		}
+		if (t == NULL)
+			t = target_for(im, col, &why);
+		free(why);
+		fprintf(stdout, "column \"");
+		out_safe(stdout, col);
+		fprintf(stdout, "\" (%zu) -> ", i + 1);
+		if (t == NULL)
+			fputs("refused\n", stdout);
+		else if (t->link != NULL)
+			printf("%s (by %s.%s)\n", t->link->ref->name,
+			    t->link->ref->ref, t->link->key->name);
+		else if (t->ignore)
+			fputs("ignored\n", stdout);
+		else if (t->is_id)
+			fputs("id\n", stdout);
+		else if (t->field == NULL)
+			printf("%s (kept, not in the form)\n", t->unknown);
+		else
+			printf("%s%s\n", t->field->name, t->join >= 0 ?
+			    " (joined)" : "");
+	}
+}
+
+/* A CSV header is checked whole before any row is stored. */
+static int
+check_header(struct importer *im)
+{
+	const struct strv *h = reader_header(im->rd);
+	int bad = 0;
+
+	for (size_t i = 0; h != NULL && i < h->n; i++) {
+		struct target *t, *u;
+		char *why = NULL;
+
+		if ((t = target_for(im, h->v[i], &why)) == NULL) {
+			fprintf(stderr, "%s:1: %s\n", im->src.name, why);
+			free(why);
+			bad = -1;
+			continue;
+		}
+		for (size_t j = 0; j < i && t->field != NULL; j++) {
+			u = target_for(im, h->v[j], &why);
+			free(why);
+			if (u == NULL || u->field != t->field || u == t ||
+			    t->join >= 0 || field_is_list(t->field))
+				continue;
+			fprintf(stderr, "%s:1: columns \"%s\" (%zu) and \"%s\" "
+			    "(%zu) both map to %s: join them with --map "
+			    "'%s+%s=%s' or --ignore one\n", im->src.name,
+			    h->v[j], j + 1, h->v[i], i + 1, t->field->name,
+			    h->v[j], h->v[i], t->field->name);
+			bad = -1;
+		}
+	}
+	return bad;
+}
+
+struct journal_end {
+	struct importer *im;
+	const char *status;
+};
+
+static int
+journal_end_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct journal_end *je = arg;
+	char fpkey[48];
+	int rc;
+
+	snprintf(fpkey, sizeof fpkey, "import-fp:%016llx",
+	    (unsigned long long)je->im->fp);
+	if ((rc = store_meta_del(s, t, fpkey)) != ST_OK)
+		return rc;
+	return journal_put(je->im, t, je->status);
+}
+
+static void
+summary(struct importer *im)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (im->o->dry_run)
+		buf_adds(&b, "dry run, nothing written: ");
+	else if (im->st.rolled_back) {
+		buf_printf(&b, "import %s rolled back, nothing stored: %zu "
+		    "read, %zu rejected in %.2f s\n", im->st.id, im->st.read,
+		    im->st.rejected, now_s() - im->t0);
+		goto out;
+	} else if (*im->st.id != '\0')
+		buf_printf(&b, "import %s: ", im->st.id);
+	buf_printf(&b, "%zu read, %zu created, %zu updated", im->st.read,
+	    im->st.created, im->st.updated);
+	if (im->st.unchanged > 0)
+		buf_printf(&b, ", %zu unchanged", im->st.unchanged);
+	if (im->st.skipped > 0)
+		buf_printf(&b, ", %zu skipped", im->st.skipped);
+	buf_printf(&b, ", %zu rejected in %.2f s\n", im->st.rejected,
+	    now_s() - im->t0);
+out:
+	if (im->errors > ERRORS_SHOWN)
+		fprintf(stderr, "... and %zu more errors\n",
+		    im->errors - ERRORS_SHOWN);
+	fputs(b.data, stderr);
+	buf_free(&b);
+}
+
+static void
+importer_free(struct importer *im)
+{
+	for (size_t i = 0; i < im->ntargets; i++) {
+		free(im->targets[i].col);
+		free(im->targets[i].unknown);
+	}
+	free(im->targets);
+	for (size_t i = 0; i < im->nlinks; i++)
+		free(im->links[i].col);
+	free(im->links);
+	free(im->keys);
+	for (size_t i = 0; i < im->nrows; i++)
+		pending_free(&im->rows[i]);
+	free(im->rows);
+	free(im->failed_why);
+	free(im->last_msg);
+	reader_close(im->rd);
+	source_close(&im->src);
+	if (im->rejects != NULL && im->rejects != stdout)
+		fclose(im->rejects);
+}
+
+static int revert_run(struct cmd_ctx *, const char *, bool, bool, size_t *);
+
+static int
+import_finish(struct importer *im, int rc)
+{
+	struct journal_end je = { im, "done" };
+	size_t kept = 0;
+
+	if (rc != ST_OK || im->o->dry_run || !im->started)
+		return rc;
+	if (!im->o->partial && im->st.rejected > 0) {
+		/* All or nothing: take back what the good rows stored. */
+		store_set_import(im->store, NULL);
+		rc = revert_run(im->ctx, im->st.id, false, true, &kept);
+		im->st.rolled_back = rc == ST_OK;
+		je.status = "rolled back";
+	}
+	if (rc == ST_OK)
+		rc = store_run(im->store, journal_end_txn, &je);
+	return rc;
+}
+
+int
+import_run(struct cmd_ctx *ctx, const struct entity *e,
+    struct import_opts *o, struct import_stats *st)
+{
+	struct importer im;
+	char *err = NULL;
+	int fd, rc, status;
+
+	memset(&im, 0, sizeof im);
+	im.ctx = ctx;
+	im.store = ctx->store;
+	im.e = e;
+	im.o = o;
+	im.t0 = now_s();
+	im.last_progress = im.t0;
+	if (strcmp(o->file, "-") == 0)
+		fd = 0;
+	else if ((fd = open(o->file, O_RDONLY)) < 0) {
+		cmd_error(ctx, "%s: %s", o->file, strerror(errno));
+		return EX_NOINPUT;
+	}
+	if (source_open(&im.src, fd, strcmp(o->file, "-") ? o->file :
+	    "(stdin)", o->encoding, &err) != 0) {
+		cmd_error(ctx, "%s", err);
+		free(err);
+		return EX_USAGE;
+	}
+	if (parse_links(&im) != 0 || parse_keys(&im) != 0) {
+		importer_free(&im);
+		return EX_USAGE;
+	}
+	if (o->reject_path != NULL && !o->dry_run &&
+	    (im.rejects = fopen(o->reject_path, "w")) == NULL) {
+		cmd_error(ctx, "%s: %s", o->reject_path, strerror(errno));
+		importer_free(&im);
+		return EX_CANTCREAT;
+	}
+	im.rd = reader_open(&im.src, o->format, o->delimiter, e);
+	rc = read_rows_checked(&im);
+	if (rc == -1) {
+		importer_free(&im);
+		if (fd > 0)
+			close(fd);
+		return EX_USAGE;
+	}
+	rc = import_finish(&im, rc);
+	if (o->dry_run)
+		print_mapping(&im);
+	summary(&im);
+	*st = im.st;
+	if (rc == ST_OK)
+		status = im.st.rejected > 0 ? EX_DATAERR : 0;
+	else if (rc == ST_INVALID)
+		status = EX_DATAERR;	/* unreadable input */
+	else {
+		cmd_error(ctx, "%s", store_error(ctx->store));
+		status = store_rc_exit(rc);
+	}
+	importer_free(&im);
+	if (fd > 0)
+		close(fd);
+	return status;
+}
+
+/* --- revert --- */
+
+struct undo {
+	const struct entity *entity;
+	uint32_t id;
+	uint32_t version;	/* after the import's last change */
+	uint64_t seq;		/* of the import's first change */
+	bool created;
+	struct strv fields;	/* updated fields ... */
+	struct strv olds;	/* ... and their values before the import */
+};
+
+struct undo_set {
+	struct cmd_ctx *ctx;
+	struct undo *v;
+	size_t n;
+	size_t size;
+};
+
+static int
+collect_undo(const struct audit *a, void *arg)
+{
+	struct undo_set *us = arg;
+	const struct entity *e = forms_entity(us->ctx->forms, a->entity);
+	struct undo *u;
+
+	if (e == NULL || strcmp(a->action, "delete") == 0)
+		return 0;
+	if (us->n == us->size) {
+		us->size = us->size ? us->size * 2 : 256;
+		us->v = xreallocarray(us->v, us->size, sizeof *us->v);
+	}
+	u = &us->v[us->n++];
+	memset(u, 0, sizeof *u);
+	u->entity = e;
+	u->id = a->id;
+	u->version = a->version;
+	u->seq = a->seq;
+	u->created = strcmp(a->action, "create") == 0;
+	strv_init(&u->fields);
+	strv_init(&u->olds);
+	if (!u->created) {
+		for (size_t i = 0; i < a->nchanges; i++) {
+			strv_push(&u->fields, a->changes[i].field);
+			strv_push(&u->olds, a->changes[i].old);
+		}
+	}
+	return 0;
+}
+
+static int
+undo_cmp(const void *a, const void *b)
+{
+	const struct undo *x = a, *y = b;
+	int c = strcmp(x->entity->name, y->entity->name);
+
+	if (c != 0)
+		return c;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* One entry per record: the newest version, a create if any entry was
+ * one, and for each field the value before the import's first change. */
+static void
+merge_undo(struct undo_set *us)
+{
+	size_t out = 0;
+
+	qsort(us->v, us->n, sizeof *us->v, undo_cmp);
+	for (size_t i = 0; i < us->n; ) {
+		struct undo *first = &us->v[i], merged = *first;
+		size_t j = i + 1;
+
+		for (; j < us->n && us->v[j].entity == first->entity &&
+		    us->v[j].id == first->id; j++) {
+			struct undo *later = &us->v[j];
+
+			merged.version = later->version;
+			for (size_t k = 0; k < later->fields.n; k++) {
+				bool seen = false;
+
+				for (size_t m = 0; m < merged.fields.n; m++)
+					seen = seen || strcmp(merged.fields.v[m],
+					    later->fields.v[k]) == 0;
+				if (!seen) {
+					strv_push(&merged.fields,
+					    later->fields.v[k]);
+					strv_push(&merged.olds, later->olds.v[k]);
+				}
+			}
+			strv_free(&later->fields);
+			strv_free(&later->olds);
+		}
+		us->v[out++] = merged;
+		i = j;
+	}
+	us->n = out;
+}
+
+static bool
+undo_has(const struct undo_set *us, const struct entity *e, uint32_t id)
+{
+	size_t lo = 0, hi = us->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(us->v[mid].entity->name, e->name);
+
+		if (c == 0 && us->v[mid].id == id)
+			return us->v[mid].created;
+		if (c < 0 || (c == 0 && us->v[mid].id < id))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* A record someone else made to refer to one of ours is a change too. */
+static bool
+referenced_by_others(struct store *s, struct txn *t, struct undo_set *us,
+    const struct undo *u)
+{
+	const struct forms *forms = store_forms(s);
+
+	for (size_t i = 0; i < forms->n; i++) {
+		const struct entity *from = &forms->entities[i];
+
+		for (size_t j = 0; j < from->nfields; j++) {
+			const struct field *f = &from->fields[j];
+			uint32_t *ids;
+			size_t n;
+			bool other = false;
+
+			if (f->type != FT_REF || f->ref_entity != u->entity)
+				continue;
+			if (store_referrers(s, t, f, u->id, &ids, &n) != ST_OK)
+				return true;
+			for (size_t k = 0; k < n && !other; k++)
+				other = !undo_has(us, from, ids[k]);
+			free(ids);
+			if (other)
+				return true;
+		}
+	}
+	return false;
+}
+
+struct revert_batch {
+	struct undo_set *us;	/* by entity and id, for undo_has */
+	struct undo **order;	/* the same entries in change order */
+	size_t from;
+	size_t to;
+	bool force;
+	size_t deleted;
+	size_t restored;
+	struct strv kept;
+};
+
+static int
+revert_one(struct store *s, struct txn *t, struct revert_batch *rb,
+    struct undo *u)
+{
+	struct record cur;
+	int rc = store_get(s, t, u->entity, u->id, &cur);
+
+	if (rc == ST_NOTFOUND)
+		return ST_OK;
+	if (rc != ST_OK)
+		return rc;
+	if (!rb->force && (cur.version != u->version ||
+	    (u->created && referenced_by_others(s, t, rb->us, u)))) {
+		strv_pushf(&rb->kept, "%s %u", u->entity->name, u->id);
+		record_free(&cur);
+		return ST_OK;
+	}
+	if (u->created) {
+		rc = store_delete(s, t, u->entity, u->id, 0);
+		if (rc == ST_NOTFOUND)
+			rc = ST_OK;	/* gone with a cascade */
+		else if (rc == ST_OK)
+			rb->deleted++;
+	} else {
+		for (size_t i = 0; i < u->fields.n; i++)
+			record_set(&cur, u->fields.v[i], u->olds.v[i]);
+		if ((rc = store_update(s, t, u->entity, &cur, 0)) == ST_OK)
+			rb->restored++;
+	}
+	record_free(&cur);
+	return rc;
+}
+
+static int
+revert_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct revert_batch *rb = arg;
+	int rc = ST_OK;
+
+	rb->deleted = rb->restored = 0;
+	strv_free(&rb->kept);
+	/* Children before parents: the newest changes first. */
+	for (size_t i = rb->to; i > rb->from && rc == ST_OK; i--)
+		rc = revert_one(s, t, rb, rb->order[i - 1]);
+	return rc;
+}
+
+static int
+collect_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct undo_set *us = ((void **)arg)[0];
+	const char *id = ((void **)arg)[1];
+
+	for (size_t i = 0; i < us->n; i++) {
+		strv_free(&us->v[i].fields);
+		strv_free(&us->v[i].olds);
+	}
+	us->n = 0;
+	return store_import_audit(s, t, id, collect_undo, us);
+}
+
+static int
+seq_cmp(const void *a, const void *b)
+{
+	const struct undo *x = *(struct undo *const *)a;
+	const struct undo *y = *(struct undo *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+#define REVERT_BATCH 500
+
+static int
+revert_run(struct cmd_ctx *ctx, const char *id, bool force, bool quiet,
+    size_t *kept)
+{
+	struct undo_set us = { ctx, NULL, 0, 0 };
+	void *args[2] = { &us, (void *)id };
+	size_t deleted = 0, restored = 0;
+	struct undo **order;
+	struct strv all_kept;
+	int rc;
+
+	strv_init(&all_kept);
+	if ((rc = store_run(ctx->store, collect_txn, args)) != ST_OK)
+		return rc;
+	merge_undo(&us);
+	order = xcalloc(us.n + 1, sizeof *order);
+	for (size_t i = 0; i < us.n; i++)
+		order[i] = &us.v[i];
+	qsort(order, us.n, sizeof *order, seq_cmp);
+	/* Batches from the newest end, so children go before parents. */
+	for (size_t to = us.n; to > 0 && rc == ST_OK; ) {
+		size_t from = to > REVERT_BATCH ? to - REVERT_BATCH : 0;
+		struct revert_batch rb = { &us, order, from, to, force, 0, 0,
+		    { NULL, 0, 0 } };
+
+		rc = store_run(ctx->store, revert_txn, &rb);
+		deleted += rb.deleted;
+		restored += rb.restored;
+		for (size_t i = 0; i < rb.kept.n; i++)
+			strv_push(&all_kept, rb.kept.v[i]);
+		strv_free(&rb.kept);
+		to = from;
+	}
+	*kept = all_kept.n;
+	if (!quiet || all_kept.n > 0) {
+		fprintf(stderr, "import %s reverted: %zu deleted, %zu restored",
+		    id, deleted, restored);
+		if (all_kept.n > 0) {
+			char *list = strv_join(&all_kept, ", ");
+
+			fprintf(stderr, "; %zu changed since by someone else and "
+			    "kept (use --force to revert them too): %.2000s",
+			    all_kept.n, list);
+			free(list);
+		}
+		fputc('\n', stderr);
+	}
+	for (size_t i = 0; i < us.n; i++) {
+		strv_free(&us.v[i].fields);
+		strv_free(&us.v[i].olds);
+	}
+	free(us.v);
+	free(order);
+	strv_free(&all_kept);
+	return rc;
+}
+
+struct status_change {
+	const char *id;
+	const char *status;
+	bool found;
+	bool done;
+};
+
+static int
+status_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct status_change *sc = arg;
+	char *key = journal_key(sc->id);
+	struct buf val;
+	json_t *doc;
+	char *text;
+	int rc;
+
+	buf_init(&val);
+	rc = store_meta_get(s, t, key, &val);
+	sc->found = rc == ST_OK;
+	if (rc == ST_OK && (doc = json_loads(val.data, 0, NULL)) != NULL) {
+		const char *st = json_string_value(json_object_get(doc,
+		    "status"));
+
+		sc->done = st != NULL && strcmp(st, "reverted") == 0;
+		if (sc->status != NULL) {
+			json_object_set_new(doc, "status",
+			    json_string(sc->status));
+			text = json_dumps(doc, JSON_COMPACT);
+			rc = store_meta_put(s, t, key, text);
+			free(text);
+		}
+		json_decref(doc);
+	} else if (rc == ST_NOTFOUND)
+		rc = ST_OK;
+	buf_free(&val);
+	free(key);
+	return rc;
+}
+
+int
+import_revert(struct cmd_ctx *ctx, const char *id, bool force)
+{
+	struct status_change sc = { id, NULL, false, false };
+	size_t kept = 0;
+	int rc;
+
+	if ((rc = store_run(ctx->store, status_txn, &sc)) != ST_OK)
+		return cmd_store_error(ctx, rc);
+	if (!sc.found) {
+		cmd_error(ctx, "no import %s (see tcrm import --list)", id);
+		return EX_NOINPUT;
+	}
+	if ((rc = revert_run(ctx, id, force, false, &kept)) != ST_OK)
+		return cmd_store_error(ctx, rc);
+	sc.status = kept > 0 ? "partly reverted" : "reverted";
+	if ((rc = store_run(ctx->store, status_txn, &sc)) != ST_OK)
+		return cmd_store_error(ctx, rc);
+	return kept > 0 ? EX_TEMPFAIL : 0;
+}
+
+struct listing {
+	struct table *t;
+};
+
+static int
+list_one(const char *key, const char *value, void *arg)
+{
+	struct listing *l = arg;
+	json_t *doc = json_loads(value, 0, NULL);
+	char when[32], n[5][24];
+	const char *keys[5] = { "rows_done", "created", "updated", "skipped",
+	    "rejected" };
+	time_t t;
+	struct tm tm;
+
+	(void)key;
+	if (doc == NULL)
+		return 0;
+	t = (time_t)json_integer_value(json_object_get(doc, "started"));
+	localtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+	for (size_t i = 0; i < 5; i++)
+		snprintf(n[i], sizeof n[i], "%lld", (long long)
+		    json_integer_value(json_object_get(doc, keys[i])));
+	table_row(l->t, (const char *[]){
+	    json_string_value(json_object_get(doc, "id")),
+	    json_string_value(json_object_get(doc, "user")), when,
+	    json_string_value(json_object_get(doc, "form")),
+	    json_string_value(json_object_get(doc, "file")),
+	    json_string_value(json_object_get(doc, "status")),
+	    n[0], n[1], n[2], n[3], n[4] });
+	json_decref(doc);
+	return 0;
+}
+
+struct list_run {
+	struct listing *l;
+};
+
+static int
+list_txn(struct store *s, struct txn *t, void *arg)
+{
+	return store_meta_each(s, t, "import:", list_one, arg);
+}
+
+int
+import_list(struct cmd_ctx *ctx, enum out_format fmt)
+{
+	static const char *const header[] = { "id", "user", "started", "form",
+	    "file", "status", "read", "created", "updated", "skipped",
+	    "rejected", NULL };
+	struct table t;
+	struct listing l = { &t };
+	int rc;
+
+	table_init(&t, header);
+	if ((rc = store_run(ctx->store, list_txn, &l)) != ST_OK) {
+		table_free(&t);
+		return cmd_store_error(ctx, rc);
+	}
+	table_print(stdout, &t, fmt);
+	table_free(&t);
+	return 0;
+}
