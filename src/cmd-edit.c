@@ -73,6 +73,35 @@ apply_assignments(struct cmd_ctx *ctx, const struct entity *e, int argc,
 	return status;
 }
 
+/* Permissions first, outside any transaction, so a refusal changes
+ * nothing and can be audited on its own. */
+static int
+check_writable(struct cmd_ctx *ctx, const struct entity *e, uint32_t id,
+    int argc, char **argv)
+{
+	if (!entity_writable(e, ctx->role))
+		return cmd_refuse(ctx, e, id, "write",
+		    _("the %s role may not change %s records"),
+		    role_name(ctx->role), e->name);
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		const struct field *f;
+		char *name;
+
+		if (eq == NULL || eq == argv[i])
+			continue;
+		name = xstrndup(argv[i], (size_t)(eq - argv[i] -
+		    (eq[-1] == '+')));
+		f = entity_field(e, name);
+		free(name);
+		if (f != NULL && !field_writable(f, ctx->role))
+			return cmd_refuse(ctx, e, id, f->name,
+			    _("the %s role may not change %s.%s"),
+			    role_name(ctx->role), e->name, f->name);
+	}
+	return 0;
+}
+
 struct edit {
 	const struct entity *entity;
 	struct record draft;	/* the assignments, unchanged by retries */
@@ -117,6 +146,8 @@ cmd_add_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&ed, 0, sizeof ed);
 	if ((rc = entity_arg(ctx, argc - 1, argv + 1, 1,
 	    "ENTITY FIELD=VALUE...", &ed.entity)) != 0)
+		return rc;
+	if ((rc = check_writable(ctx, ed.entity, 0, argc - 2, argv + 2)) != 0)
 		return rc;
 	record_init(&ed.draft);
 	record_init(&ed.result);
@@ -211,6 +242,9 @@ cmd_set_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error(ctx, _("nothing to change: give FIELD=VALUE"));
 		return EX_USAGE;
 	}
+	if ((rc = check_writable(ctx, ed.entity, ed.id, argc - 2,
+	    argv + 2)) != 0)
+		return rc;
 	ed.ctx = ctx;
 	ed.argc = argc - 2;
 	ed.argv = argv + 2;
@@ -249,6 +283,10 @@ cmd_delete_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error(ctx, _("unexpected argument '%s'"), argv[2]);
 		return EX_USAGE;
 	}
+	if (!entity_deletable(ed.entity, ctx->role))
+		return cmd_refuse(ctx, ed.entity, ed.id, "delete",
+		    _("the %s role may not delete %s records"),
+		    role_name(ctx->role), ed.entity->name);
 	rc = store_run(ctx->store, delete_txn, &ed);
 	if (rc != ST_OK)
 		return cmd_store_error(ctx, rc);

@@ -31,6 +31,10 @@ cmd_find_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'f':
 			if ((only = cmd_entity(ctx, optarg)) == NULL)
 				return EX_USAGE;
+			if (!entity_readable(only, ctx->role))
+				return cmd_refuse(ctx, only, 0, "read",
+				    _("the %s role may not read %s records"),
+				    role_name(ctx->role), only->name);
 			break;
 		case 'n':
 			limit = strtol(optarg, &end, 10);
@@ -67,6 +71,9 @@ cmd_find_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		char id[16];
 		const char *cells[6];
 
+		if (!entity_readable(h->entity, ctx->role))
+			continue;
+		hit_hide_unreadable(h, ctx->role);
 		snprintf(id, sizeof id, "%u", h->id);
 		cells[0] = h->entity->name;
 		cells[1] = id;
@@ -76,7 +83,7 @@ cmd_find_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cells[5] = h->email;
 		table_row(&t, cells);
 	}
-	if (hits.n > 0 || fmt != OUT_TABLE)
+	if (t.nrows > 0 || fmt != OUT_TABLE)
 		table_print(stdout, &t, fmt);
 	else
 		fprintf(stderr, "%s\n", _("no match"));

@@ -10,7 +10,27 @@ struct history {
 	struct audit *v;	/* a ring of the newest `limit` entries */
 	size_t limit;
 	size_t seen;
+	const struct forms *forms;
+	unsigned role;
 };
+
+/* The trail shows old and new values: it may show only what the role may
+ * read, so records and fields it may not read are left out. */
+static bool
+history_visible(const struct history *h, const struct audit *a,
+    const struct change *c)
+{
+	const struct entity *e = forms_entity(h->forms, a->entity);
+	const struct field *f;
+
+	if (e == NULL)
+		return true;
+	if (!entity_readable(e, h->role))
+		return false;
+	if (c == NULL || (f = entity_field(e, c->field)) == NULL)
+		return true;
+	return field_readable(f, h->role);
+}
 
 static int
 history_keep(const struct audit *a, void *arg)
@@ -18,6 +38,8 @@ history_keep(const struct audit *a, void *arg)
 	struct history *h = arg;
 	struct audit *slot = &h->v[h->seen % h->limit];
 
+	if (!history_visible(h, a, NULL))
+		return 0;
 	audit_free(slot);
 	*slot = *a;
 	/* Take ownership: the walker frees its copy, so duplicate. */
@@ -26,10 +48,16 @@ history_keep(const struct audit *a, void *arg)
 	slot->entity = xstrdup(a->entity);
 	slot->import_id = a->import_id ? xstrdup(a->import_id) : NULL;
 	slot->changes = xcalloc(a->nchanges, sizeof *slot->changes);
+	slot->nchanges = 0;
 	for (size_t i = 0; i < a->nchanges; i++) {
-		slot->changes[i].field = xstrdup(a->changes[i].field);
-		slot->changes[i].old = xstrdup(a->changes[i].old);
-		slot->changes[i].new = xstrdup(a->changes[i].new);
+		struct change *c = &slot->changes[slot->nchanges];
+
+		if (!history_visible(h, a, &a->changes[i]))
+			continue;
+		c->field = xstrdup(a->changes[i].field);
+		c->old = xstrdup(a->changes[i].old);
+		c->new = xstrdup(a->changes[i].new);
+		slot->nchanges++;
 	}
 	h->seen++;
 	return 0;
@@ -63,7 +91,7 @@ cmd_history_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    "record", "version", "field", "old", "new", "import", NULL };
 	enum out_format fmt = OUT_TABLE;
 	const struct entity *e = NULL;
-	struct history h = { NULL, 1000, 0 };
+	struct history h = { NULL, 1000, 0, ctx->forms, ctx->role };
 	struct table t;
 	uint32_t id = 0;
 	char *end;
@@ -102,6 +130,10 @@ cmd_history_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    argv[optind + 1]);
 			return EX_USAGE;
 		}
+		if (!entity_readable(e, ctx->role))
+			return cmd_refuse(ctx, e, id, "read",
+			    _("the %s role may not read %s records"),
+			    role_name(ctx->role), e->name);
 	}
 	h.v = xcalloc(h.limit, sizeof *h.v);
 	rc = store_history(ctx->store, e ? e->name : NULL, id, history_keep,

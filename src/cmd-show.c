@@ -40,6 +40,7 @@ struct related {
 struct show {
 	const struct entity *entity;
 	uint32_t id;
+	unsigned role;
 	struct record rec;
 	struct related *rel;
 	size_t nrel;
@@ -73,7 +74,8 @@ show_txn(struct store *s, struct txn *t, void *arg)
 			const struct field *f = &from->fields[j];
 			struct related r = { from, f, NULL, 0 };
 
-			if (f->type != FT_REF || f->ref_entity != sh->entity)
+			if (f->type != FT_REF || f->ref_entity != sh->entity ||
+			    !field_readable(f, sh->role))
 				continue;
 			rc = store_referrers(s, t, f, sh->id, &r.ids, &r.n);
 			if (rc != ST_OK)
@@ -240,6 +242,11 @@ cmd_show_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error(ctx, _("'%s' is not a record id"), argv[optind + 1]);
 		return EX_USAGE;
 	}
+	if (!entity_readable(sh.entity, ctx->role))
+		return cmd_refuse(ctx, sh.entity, sh.id, "read",
+		    _("the %s role may not read %s records"),
+		    role_name(ctx->role), sh.entity->name);
+	sh.role = ctx->role;
 	record_init(&sh.rec);
 	if ((rc = store_run(ctx->store, show_txn, &sh)) != ST_OK) {
 		show_clear(&sh);

@@ -23,7 +23,7 @@ const struct cmd_entry cmd_table[] = {
 	  ROLE_ALL, CMD_STORE, cmd_set_exec },
 	{ "delete", "rm", "ENTITY ID [--if-version N]",
 	  N_("delete a record, applying reference policies"),
-	  ROLE_ADMIN, CMD_STORE, cmd_delete_exec },
+	  ROLE_SUPERVISOR | ROLE_ADMIN, CMD_STORE, cmd_delete_exec },
 	{ "history", NULL, "[ENTITY ID] [--limit N] [--format F]",
 	  N_("show the audit trail of a record or of everything"),
 	  ROLE_ALL, CMD_STORE, cmd_history_exec },
@@ -57,6 +57,26 @@ const struct cmd_entry cmd_table[] = {
 	{ "db reindex", NULL, "[ENTITY]",
 	  N_("rebuild indexes from the records"),
 	  ROLE_ADMIN, CMD_STORE, cmd_db_reindex_exec },
+	{ "user add", NULL, "NAME --role ROLE [--team T] [--name FULL] "
+	  "[--key KEY | --key-file FILE]...",
+	  N_("add a user who may sign in through tcrmd"),
+	  ROLE_ADMIN, CMD_STORE, cmd_user_add_exec },
+	{ "user set", NULL, "NAME [--role ROLE] [--team T] [--name FULL]",
+	  N_("change a user's role, team or full name"),
+	  ROLE_ADMIN, CMD_STORE, cmd_user_set_exec },
+	{ "user key", NULL, "add NAME KEY... | add NAME --key-file FILE | "
+	  "remove NAME FINGERPRINT|COMMENT|N | list NAME",
+	  N_("add, remove or list a user's public keys"),
+	  ROLE_ADMIN, CMD_STORE, cmd_user_key_exec },
+	{ "user disable", NULL, "NAME",
+	  N_("stop a user from signing in"),
+	  ROLE_ADMIN, CMD_STORE, cmd_user_disable_exec },
+	{ "user enable", NULL, "NAME",
+	  N_("let a disabled user sign in again"),
+	  ROLE_ADMIN, CMD_STORE, cmd_user_enable_exec },
+	{ "user list", NULL, "[--format F]",
+	  N_("list users with role, team and keys"),
+	  ROLE_SUPERVISOR | ROLE_ADMIN, CMD_STORE, cmd_user_list_exec },
 	{ "help", NULL, "[COMMAND]",
 	  N_("list commands, or show one command's usage"),
 	  ROLE_ALL, 0, cmd_help_exec },
@@ -234,6 +254,81 @@ cmd_open_store(struct cmd_ctx *ctx)
 	return 0;
 }
 
+/* Forms and store for a caller outside the table (who is this user?). */
+int
+cmd_open(struct cmd_ctx *ctx)
+{
+	int rc;
+
+	if (ctx->forms == NULL && (rc = cmd_load_forms(ctx)) != 0)
+		return rc;
+	if (ctx->store == NULL && (rc = cmd_open_store(ctx)) != 0)
+		return rc;
+	return 0;
+}
+
+static char *
+command_line(int argc, char **argv)
+{
+	struct strv words;
+	char *line;
+
+	strv_init(&words);
+	for (int i = 0; i < argc; i++)
+		strv_push(&words, argv[i]);
+	line = strv_join(&words, " ");
+	strv_free(&words);
+	return line;
+}
+
+static void
+audit_refusal(struct cmd_ctx *ctx, const struct entity *e, uint32_t id,
+    const char *field, const char *what)
+{
+	if (ctx->store == NULL)
+		return;
+	if (store_audit_refusal(ctx->store, e, id, field, what) != ST_OK)
+		cmd_error(ctx, _("could not audit the refusal: %s"),
+		    store_error(ctx->store));
+}
+
+/* The role check: one place, the table. A command that would have used
+ * the store records the refusal there. */
+static int
+cmd_refuse_command(struct cmd_ctx *ctx, const struct cmd_entry *ce,
+    int argc, char **argv)
+{
+	char *need = roles_text(ce->roles), *line;
+
+	cmd_error(ctx, _("no permission: %s needs the %s role (you are %s)"),
+	    ce->name, need, role_name(ctx->role));
+	free(need);
+	if ((ce->flags & CMD_STORE) && (ctx->forms != NULL ||
+	    cmd_load_forms(ctx) == 0) && (ctx->store != NULL ||
+	    cmd_open_store(ctx) == 0)) {
+		line = command_line(argc, argv);
+		audit_refusal(ctx, NULL, 0, ce->name, line);
+		free(line);
+	}
+	return EX_NOPERM;
+}
+
+int
+cmd_refuse(struct cmd_ctx *ctx, const struct entity *e, uint32_t id,
+    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	cmd_error(ctx, "%s: %s", _("no permission"), msg);
+	audit_refusal(ctx, e, id, field, msg);
+	free(msg);
+	return EX_NOPERM;
+}
+
 int
 cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -251,10 +346,8 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return EX_USAGE;
 	}
 	ctx->name = ce->name;
-	if ((ce->roles & ctx->role) == 0) {
-		cmd_error(ctx, _("your role may not run this command"));
-		return EX_NOPERM;
-	}
+	if ((ce->roles & ctx->role) == 0)
+		return cmd_refuse_command(ctx, ce, argc, argv);
 	if ((ce->flags & (CMD_FORMS | CMD_STORE)) && ctx->forms == NULL &&
 	    (rc = cmd_load_forms(ctx)) != 0)
 		return rc;

@@ -1104,6 +1104,12 @@ load_entity(struct loader *l, struct entity *e, const yaml_node_t *root,
 	load_layout(l, e, v[EK_LAYOUT]);
 	load_permissions(l, v[EK_PERMISSIONS], &e->read_roles,
 	    &e->write_roles, &e->delete_roles);
+	/* A field's permissions narrow its entity's, so a check of the
+	 * field alone is the whole check. */
+	for (size_t i = 0; i < e->nfields; i++) {
+		e->fields[i].read_roles &= e->read_roles;
+		e->fields[i].write_roles &= e->write_roles;
+	}
 	check_aliases(l, e);
 }
 

@@ -20,19 +20,35 @@ usage(int status)
 	exit(status);
 }
 
-/* Locally the user is the login name (TCRM_USER overrides, as tcrmd sets
- * it for its sessions). */
+/* The login name, never the environment: over sshd it is who signed in. */
 static const char *
 current_user(void)
 {
-	const char *u = getenv("TCRM_USER");
 	struct passwd *pw;
 
-	if (u != NULL && *u != '\0')
-		return u;
 	if ((pw = getpwuid(geteuid())) != NULL)
 		return pw->pw_name;
 	return "unknown";
+}
+
+/* As sshd's ForceCommand (SSH_ORIGINAL_COMMAND) or login shell (-c), the
+ * command arrives as one line: split it as tcrmd does, without a shell. */
+static int
+ssh_words(const char *line, struct strv *words, int *argc, char ***argv)
+{
+	size_t skip;
+	char *why;
+
+	if (split_command(line, words, &why) != 0) {
+		fprintf(stderr, "tcrm: %s\n", why);
+		free(why);
+		return EX_USAGE;
+	}
+	skip = split_skip_program(words);
+	*argc = (int)(words->n - skip);
+	*argv = words->n > skip ? words->v + skip : NULL;
+	optind = 0;
+	return 0;
 }
 
 int
@@ -46,6 +62,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_ctx ctx;
+	struct strv words;
+	const char *line = NULL;
 	int c, rc;
 
 	setlocale(LC_ALL, "");
@@ -58,8 +76,12 @@ main(int argc, char **argv)
 	if (ctx.home != NULL && *ctx.home == '\0')
 		ctx.home = NULL;
 	/* "+": options after the command belong to the command. */
-	while ((c = getopt_long(argc, argv, "+H:F:Vh", opts, NULL)) != -1) {
+	strv_init(&words);
+	while ((c = getopt_long(argc, argv, "+H:F:Vhc:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			line = optarg;
+			break;
 		case 'H':
 			ctx.home = optarg;
 			break;
@@ -75,15 +97,20 @@ main(int argc, char **argv)
 			usage(EX_USAGE);
 		}
 	}
+	if (line == NULL && optind >= argc)
+		line = getenv("SSH_ORIGINAL_COMMAND");
+	if (line != NULL && (rc = ssh_words(line, &words, &argc, &argv)) != 0)
+		return rc;
 	if (optind >= argc) {
 		fprintf(stderr, "tcrm: the desk is not built yet; try "
 		    "`tcrm help`\n");
 		return EX_UNAVAILABLE;
 	}
-	ctx.user = current_user();
-	ctx.role = ROLE_ADMIN;
 	store_catch_signals();
-	rc = cmd_run(&ctx, argc - optind, argv + optind);
+	rc = cmd_identify(&ctx, current_user(), getenv("TCRM_USER"));
+	if (rc == 0)
+		rc = cmd_run(&ctx, argc - optind, argv + optind);
+	strv_free(&words);
 	store_close(ctx.store);
 	if (ctx.forms != NULL)
 		forms_free(ctx.forms);

@@ -471,6 +471,64 @@ int store_restore(const char *backup, const char *home, char **err);
 int store_reindex(struct store *, const char *entity);
 int store_stat(struct store *, struct buf *);
 
+/* form-perm.c: roles, and who may read, write and delete what, as the
+ * forms say. A field's roles already include its entity's. */
+int role_parse(const char *, unsigned *role);
+const char *role_name(unsigned role);
+/* "supervisor or admin" */
+char *roles_text(unsigned roles);
+bool entity_readable(const struct entity *, unsigned role);
+bool entity_writable(const struct entity *, unsigned role);
+bool entity_deletable(const struct entity *, unsigned role);
+bool field_readable(const struct field *, unsigned role);
+bool field_writable(const struct field *, unsigned role);
+/* Empty every value of r the role may not read. */
+void record_hide_unreadable(const struct entity *, struct record *,
+    unsigned role);
+void hit_hide_unreadable(struct hit *, unsigned role);
+
+/* store-user.c: the people who sign in, records of the "user" entity
+ * (forms/user.yaml), and audit records of refusals. */
+#define USER_ENTITY "user"
+struct user {
+	uint32_t id;
+	uint32_t version;
+	char *name;
+	char *team;
+	unsigned role;
+	bool disabled;
+	struct strv keys;	/* OpenSSH public key lines */
+};
+/* The user entity, or NULL with store_error() saying it is missing. */
+const struct entity *store_user_entity(struct store *);
+/* The user of exactly this login name; ST_NOTFOUND if none. */
+int store_user_get(struct store *, const char *name, struct user *);
+/* The same inside a transaction, as the record. */
+int store_user_find(struct store *, struct txn *, const char *name,
+    struct record *);
+void user_from_record(const struct record *, struct user *);
+void user_free(struct user *);
+/* Who later records and audit entries are written as. */
+void store_set_user(struct store *, const char *user);
+/* Audit a refusal: a field of a record (e, id, field) or a command (e
+ * NULL, field the command's name); what = what was asked. */
+int store_audit_refusal(struct store *, const struct entity *, uint32_t id,
+    const char *field, const char *what);
+
+/* server-key.c: OpenSSH public key lines ("ssh-ed25519 AAAA... comment"). */
+struct pubkey {
+	char *type;
+	char *base64;
+	char *comment;
+	char *fingerprint;	/* "SHA256:..." as ssh-keygen -l shows it */
+};
+/* 0, or -1 with *why (owned) saying what is wrong with the line. */
+int pubkey_parse(const char *line, struct pubkey *, char **why);
+void pubkey_free(struct pubkey *);
+char *pubkey_line(const struct pubkey *);
+/* Fingerprint of a libssh key (ssh_key). */
+char *pubkey_fingerprint(const void *key);
+
 /* output.c: results as an aligned table, TSV or JSON. */
 enum out_format {
 	OUT_TABLE,
@@ -519,10 +577,16 @@ extern const struct cmd_entry cmd_table[];
 const struct cmd_entry *cmd_lookup(int argc, char **argv, int *used);
 /* Run argv (the command and its arguments) as ctx->user. */
 int cmd_run(struct cmd_ctx *, int argc, char **argv);
+/* Load the forms and open the store now (messages on stderr). */
+int cmd_open(struct cmd_ctx *);
 void cmd_usage(FILE *, const struct cmd_entry *);
 /* Messages at the edge: "tcrm: find: ..." on stderr. */
 void cmd_error(const struct cmd_ctx *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
 int cmd_store_error(const struct cmd_ctx *, int rc);
+/* A refusal by a form's permissions: the message, an audit record of it
+ * (entity, id, field as for store_audit_refusal) and EX_NOPERM. */
+int cmd_refuse(struct cmd_ctx *, const struct entity *, uint32_t id,
+    const char *field, const char *fmt, ...) TCRM_ATTR_PRINTF(5, 6);
 const struct entity *cmd_entity(struct cmd_ctx *, const char *name);
 bool cmd_parse_id(const char *, uint32_t *);
 /* Where the forms come from: --forms, TCRM_FORMS, HOME/forms, installed. */
@@ -588,6 +652,22 @@ int cmd_db_reindex_exec(struct cmd_ctx *, int, char **);
 int cmd_help_exec(struct cmd_ctx *, int, char **);
 int cmd_import_exec(struct cmd_ctx *, int, char **);
 int cmd_export_exec(struct cmd_ctx *, int, char **);
+
+/* cmd-user.c: tcrm user, and who runs a local tcrm. */
+int cmd_user_add_exec(struct cmd_ctx *, int, char **);
+int cmd_user_set_exec(struct cmd_ctx *, int, char **);
+int cmd_user_key_exec(struct cmd_ctx *, int, char **);
+int cmd_user_disable_exec(struct cmd_ctx *, int, char **);
+int cmd_user_enable_exec(struct cmd_ctx *, int, char **);
+int cmd_user_list_exec(struct cmd_ctx *, int, char **);
+/* Sets ctx->user and ctx->role for a local run, or refuses (EX_NOPERM). */
+int cmd_identify(struct cmd_ctx *, const char *login, const char *as);
+
+/* server-split.c: an SSH command line split as a shell would quote it,
+ * without a shell. -1 with *why (owned) for what a shell would expand. */
+int split_command(const char *line, struct strv *argv, char **why);
+/* 1 if argv starts with the program's own name ("tcrm"), else 0. */
+size_t split_skip_program(const struct strv *argv);
 
 #ifdef TCRM_STORE_INTERNAL
 /* Store internals, shared by store-*.c only. */

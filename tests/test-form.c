@@ -90,7 +90,7 @@ Test(shipped, every_entity_loads)
 	static const char *names[] = {
 		"article", "campaign", "contact", "contract", "customer",
 		"interaction", "lead", "opportunity", "order", "order_line",
-		"payment", "product", "ticket"
+		"payment", "product", "ticket", "user"
 	};
 
 	cr_assert_eq(forms->n, sizeof names / sizeof names[0]);
