@@ -68,6 +68,17 @@ phone_lists_meet(const char *stored, const char *wanted)
 }
 
 static bool
+same_folded(const char *a, const char *b)
+{
+	char *fa = utf8_fold(a), *fb = utf8_fold(b);
+	bool same = fa && fb ? strcmp(fa, fb) == 0 : strcmp(a, b) == 0;
+
+	free(fa);
+	free(fb);
+	return same;
+}
+
+static bool
 matches(const struct exporter *ex, const struct record *r)
 {
 	for (size_t i = 0; i < ex->where.n; i++) {
@@ -79,7 +90,7 @@ matches(const struct exporter *ex, const struct record *r)
 		if (f->type == FT_PHONES || f->type == FT_PHONE) {
 			if (!phone_lists_meet(have, want))
 				return false;
-		} else if (strcmp(have, want) != 0)
+		} else if (!same_folded(have, want))
 			return false;
 	}
 	return true;

@@ -340,7 +340,12 @@ check_required(struct importer *im, struct pending *p)
 	for (size_t i = 0; i < im->e->nfields; i++) {
 		const struct field *f = &im->e->fields[i];
 
-		if (f->required && f->def == NULL &&
+		bool linked = false;
+
+		for (size_t k = 0; k < im->nlinks; k++)
+			linked = linked || (im->links[k].ref == f &&
+			    *p->linkvals.v[k] != '\0');
+		if (f->required && f->def == NULL && !linked &&
 		    *record_get(&p->rec, f->name) == '\0') {
 			report(im, p->line, "%s: a value is required", f->name);
 			return -1;
@@ -756,9 +761,25 @@ update_existing(struct importer *im, struct store *s, struct txn *t,
 	if ((rc = store_get(s, t, im->e, id, &cur)) != ST_OK)
 		return rc;
 	before = cur.version;
-	/* Empty cells leave what is stored. */
-	for (size_t i = 0; i < p->rec.n; i++)
-		record_set(&cur, p->rec.fields[i].name, p->rec.fields[i].value);
+	/* Empty cells leave what is stored; a list gains what is new. */
+	for (size_t i = 0; i < p->rec.n; i++) {
+		const char *name = p->rec.fields[i].name;
+		const char *v = p->rec.fields[i].value;
+		const struct field *f = entity_field(im->e, name);
+
+		if (f != NULL && f->type == FT_PHONES &&
+		    *record_get(&cur, name) != '\0') {
+			char *joined = xasprintf("%s\n%s", record_get(&cur, name),
+			    v), *out = NULL, *why = NULL;
+
+			if (field_normalise(f, joined, &out, &why) == 0)
+				record_set(&cur, name, out);
+			free(out);
+			free(why);
+			free(joined);
+		} else
+			record_set(&cur, name, v);
+	}
 	rc = store_update(s, t, im->e, &cur, before);
 	if (rc == ST_OK) {
 		if (cur.version == before)
@@ -1134,7 +1155,7 @@ check_header(struct importer *im)
 		for (size_t j = 0; j < i && t->field != NULL; j++) {
 			u = target_for(im, h->v[j], &why);
 			free(why);
-			if (u == NULL || u->field != t->field || u == t ||
+			if (u == NULL || u->field != t->field ||
 			    t->join >= 0 || field_is_list(t->field))
 				continue;
 			fprintf(stderr, "%s:1: columns \"%s\" (%zu) and \"%s\" "
@@ -1229,6 +1250,20 @@ import_finish(struct importer *im, int rc)
 	struct journal_end je = { im, "done" };
 	size_t kept = 0;
 
+	bool unreadable = rc == ST_INVALID;
+
+	if (unreadable && !im->o->partial && im->started) {
+		/* The rest of the file cannot be read: all or nothing. */
+		rc = ST_OK;
+		im->st.rejected++;
+	}
+	if (!im->o->dry_run && im->started) {
+		int synced = store_sync(im->store);
+
+		store_set_nosync(im->store, false);
+		if (rc == ST_OK)
+			rc = synced;
+	}
 	if (rc != ST_OK || im->o->dry_run || !im->started)
 		return rc;
 	if (!im->o->partial && im->st.rejected > 0) {
@@ -1240,7 +1275,7 @@ import_finish(struct importer *im, int rc)
 	}
 	if (rc == ST_OK)
 		rc = store_run(im->store, journal_end_txn, &je);
-	return rc;
+	return rc == ST_OK && unreadable && im->o->partial ? ST_INVALID : rc;
 }
 
 int
@@ -1281,6 +1316,8 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		return EX_CANTCREAT;
 	}
 	im.rd = reader_open(&im.src, o->format, o->delimiter, e);
+	/* Durable once, at the end (import_finish), not at every batch. */
+	store_set_nosync(ctx->store, true);
 	rc = read_rows_checked(&im);
 	if (rc == -1) {
 		importer_free(&im);

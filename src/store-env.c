@@ -463,6 +463,20 @@ store_run(struct store *s, store_txn_fn fn, void *arg)
 	return rc;
 }
 
+void
+store_set_nosync(struct store *s, bool on)
+{
+	s->nosync = on;
+	if (s->env != NULL)
+		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, on ? 1 : 0);
+}
+
+int
+store_sync(struct store *s)
+{
+	return st_dberr(s, s->env->log_flush(s->env, NULL), "log flush");
+}
+
 int
 store_rc_exit(int rc)
 {

@@ -417,6 +417,11 @@ int store_find(struct store *, const char *query, const struct entity *only,
  * in any spelling, an email in any case); at most max. */
 int store_lookup(struct store *, struct txn *, const struct field *,
     const char *value, uint32_t *ids, size_t max, size_t *n);
+/* Batch mode: commits reach the log but are not each flushed to disk;
+ * store_sync makes everything so far durable. A killed process loses
+ * nothing either way; only a machine crash can lose unsynced commits. */
+void store_set_nosync(struct store *, bool);
+int store_sync(struct store *);
 /* Later changes are audited as part of this import (NULL: none). */
 void store_set_import(struct store *, const char *import_id);
 /* Small named values beside the data (import journals), in a txn. */

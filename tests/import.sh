@@ -1,0 +1,247 @@
+#!/bin/sh
+# import.sh - import and export as administrators script them.
+. "${TESTS_SRCDIR:-$(dirname "$0")}/lib.sh"
+D="${TESTS_SRCDIR:-$(dirname "$0")}/data/import"
+
+count() {	# count ENTITY: records there are now
+	"$TCRM" --home "$HOME_DIR" export --form "$1" --format jsonl \
+		2>/dev/null | wc -l
+}
+
+# Mapping: aliases in both languages, case and spacing ignored.
+cat >"$TMPD/a.csv" <<'CSV'
+Full Name,PHONE 1,phone2,E-Mail,公司,手机
+张伟,+86 138-0013-8000,010-65521234,zw@example.cn,华为,13900001111
+"Zhang, Min",13900002222,,zm@example.com,"Acme, Inc.",
+CSV
+run import "$TMPD/a.csv" --form customer --dry-run
+expect_rc 0 "a dry run of a clean file succeeds"
+expect_out 'column "PHONE 1" \(2\) -> phones' "dry run prints the mapping"
+expect_out 'column "公司" \(5\) -> company' "Chinese headers map by alias"
+expect_err "dry run, nothing written: 2 read, 2 created" "and the outcome"
+[ "$(count customer)" -eq 0 ]
+ok $? "a dry run writes nothing"
+
+run import "$TMPD/a.csv" --form customer
+expect_rc 0 "import a clean file"
+expect_err "2 read, 2 created, 0 updated, 0 rejected" "the summary counts"
+run find 13900001111 --format tsv
+expect_out "^customer	1	张伟" "three phone columns became one list"
+run import --list --output tsv
+expect_out "^1	.*	customer	.*a.csv	done	2	2" "import --list shows it"
+
+# Unknown columns are refused before anything is stored.
+printf 'name,colour\nx,red\n' >"$TMPD/u.csv"
+run import "$TMPD/u.csv" --form customer
+expect_rc 64 "an unknown column is refused"
+expect_err 'column "colour" matches no field of customer' "and named"
+run import "$TMPD/u.csv" --form customer --ignore colour
+expect_rc 0 "--ignore takes it out"
+run import "$TMPD/u.csv" --form customer --keep-unknown --key name \
+	--on-duplicate update
+expect_rc 0 "--keep-unknown keeps it"
+run show customer 3 --format json
+expect_out '"colour": "red"' "as a field the form does not know"
+printf 'Name,Name\na,b\n' >"$TMPD/dup.csv"
+run import "$TMPD/dup.csv" --form customer
+expect_rc 64 "two columns for one field are refused"
+expect_err "join them with --map" "with the way out"
+
+# --map, joins with and without a space.
+printf 'First,Last,Tel\nWei,Wang,13600000001\n娜娜,欧阳,13600000002\n' \
+	>"$TMPD/m.csv"
+run import "$TMPD/m.csv" --form customer --map 'Last+First=name' \
+	--map 'Tel=phones'
+expect_rc 0 "--map with a join"
+run find 13600000001 --format tsv
+expect_out "	Wang Wei	" "Latin names join with a space"
+run find 13600000002 --format tsv
+expect_out "	欧阳娜娜	" "CJK names join without one"
+
+# All or nothing by default; --partial with a reject file.
+cat >"$TMPD/bad.csv" <<'CSV'
+name,phones,email
+好人甲,13511110001,a1@example.cn
+坏人乙,call me,b@example.cn
+好人丙,13511110003,c@
+好人丁,13511110004,d@example.cn
+CSV
+run import "$TMPD/bad.csv" --form customer
+expect_rc 65 "a file with bad rows is a data error"
+expect_err "bad.csv:3: column \"phones\" (2): 'call me' is not a phone number" \
+	"each bad row is named with line, column and rule"
+expect_err "bad.csv:4: column \"email\" (3): 'c@' is not an email address" \
+	"every bad row, not just the first"
+expect_err "rolled back, nothing stored" "and nothing is stored"
+run find 好人 --format tsv
+printf '%s\n' "$OUT" | grep -q 好人
+[ $? -ne 0 ]
+ok $? "not even the good rows"
+run import "$TMPD/bad.csv" --form customer --partial --reject "$TMPD/rej.csv"
+expect_rc 65 "--partial still exits with a data error"
+expect_err "4 read, 2 created, 0 updated, 2 rejected" "but stores the good rows"
+grep -q '^坏人乙,call me,b@example.cn,' "$TMPD/rej.csv"
+ok $? "the reject file has the bad row unchanged"
+head -1 "$TMPD/rej.csv" | grep -q '^name,phones,email,_reject_reason$'
+ok $? "with a reason column"
+sed -i 's/call me/13511110002/; s/,c@,/,c@example.cn,/' "$TMPD/rej.csv"
+run import "$TMPD/rej.csv" --form customer
+expect_rc 0 "the fixed reject file imports"
+expect_err "2 read, 2 created" "both rows"
+
+# Duplicates by key: in the store and inside the file.
+cat >"$TMPD/k.csv" <<'CSV'
+name,email,company
+张伟伟,ZW@example.cn,华为终端
+新人,new@example.cn,
+新人二,NEW@example.cn,
+CSV
+run import "$TMPD/k.csv" --form customer --key email
+expect_rc 0 "import with --key email"
+expect_err "3 read, 1 created, 2 updated" "one new, two updates (one from the file itself)"
+run show customer 1 --format json
+expect_out '"company": "华为终端"' "the existing record was updated"
+expect_out '"phones": "\+86 138-0013-8000' "and kept what the file left empty"
+run import "$TMPD/k.csv" --form customer --key email --on-duplicate skip
+expect_err "3 read, 0 created, 0 updated, 3 skipped" "--on-duplicate skip"
+run import "$TMPD/k.csv" --form customer --key email --on-duplicate fail
+expect_rc 65 "--on-duplicate fail"
+expect_err "duplicate: email 'ZW@example.cn' already belongs to customer 1" \
+	"names the holder"
+run import "$TMPD/k.csv" --form customer --key phone
+expect_rc 65 "a key must be an indexed field of the form ..."
+printf 'name,phones\n张伟伟,13800138000\n' >"$TMPD/p.csv"
+run import "$TMPD/p.csv" --form customer --key phones
+expect_err "1 read, 0 created, 0 updated, 1 unchanged" \
+	"--key phones matches any spelling of the number"
+
+# Related records linked by a key column.
+run import "$D/contacts.csv" --form contact \
+	--link "customer.email=Customer Email" --partial
+expect_rc 65 "an unresolved link is a row error"
+expect_err "no customer with email 'nobody@example.cn'" "and says which"
+run find 韩梅梅 --format tsv
+expect_out "^contact	[0-9]+	韩梅梅	张伟伟" "the resolved row is linked to its customer"
+
+# Other formats, on standard input too.
+"$TCRM" --home "$HOME_DIR" import - --form customer --format jsonl --partial \
+	<"$D/people.jsonl" >"$TMPD/out" 2>"$TMPD/err"
+RC=$?; ERR=$(cat "$TMPD/err")
+expect_rc 65 "JSON Lines from a pipe, with two bad rows"
+expect_err "4 read, 2 created" "blank lines skipped, good rows stored"
+expect_err "(stdin):4: column 17:" "a broken JSON line is named by its line"
+run find 01088887777 --format tsv
+expect_out "	王芳	" "a JSON array of phones becomes the list"
+run import "$D/people.yaml" --form customer
+expect_rc 0 "YAML"
+run find 孙七 --format tsv
+expect_out "13544445555" "YAML lists of phones"
+run import "$D/people.vcf" --form customer
+expect_rc 0 "vCard 3.0 and 4.0"
+run find 02155556666 --format tsv
+expect_out "	吴九	华为技术	" "vCard TEL, FN and ORG"
+run find zheng --format tsv
+expect_out "Zheng Shi Is A Very Long Name That Needs Folding Across Lines In A vCard File" \
+	"folded vCard lines are unfolded"
+
+# Encodings.
+run import "$D/gb18030.csv" --form customer --encoding GB18030
+expect_rc 0 "GB18030 with --encoding"
+run find 欧阳娜娜 --format tsv
+expect_out "	欧阳娜娜	" "decoded right"
+run import "$D/big5.csv" --form customer --encoding BIG5
+expect_rc 0 "Big5"
+run import "$D/utf16.csv" --form customer
+expect_rc 0 "UTF-16 with a byte order mark needs no flag"
+run find 欧阳修 --format tsv
+expect_out "13800138000" "decoded right"
+run import "$D/invalid-utf8.csv" --form customer
+expect_rc 65 "invalid UTF-8 is refused"
+expect_err "invalid-utf8.csv:3: byte 32: invalid UTF-8" "with its line and byte offset"
+expect_err "--encoding" "and a hint"
+run find ok@example --format tsv
+printf '%s\n' "$OUT" | grep -q 'ok@example.cn'
+[ $? -ne 0 ]
+ok $? "the rows before the bad byte are not kept either"
+run import "$D/gb18030.csv" --form customer --encoding KLINGON
+expect_rc 64 "an unknown encoding is a usage error"
+run import "$TMPD/nonexistent.csv" --form customer
+expect_rc 66 "a missing file is EX_NOINPUT"
+run import "$TMPD/a.csv"
+expect_rc 64 "no --form is a usage error"
+
+# Revert: created records go, updated ones come back, others' changes stay.
+printf 'name,email,company\n回滚甲,r1@example.cn,\n回滚乙,r2@example.cn,\n张伟伟,zw@example.cn,回滚公司\n' \
+	>"$TMPD/r.csv"
+run import "$TMPD/r.csv" --form customer --key email
+RID=$(printf '%s\n' "$ERR" | sed -n 's/^import \([0-9]*\):.*/\1/p')
+expect_err "1 updated" "an import that creates and updates (import $RID)"
+RB=$("$TCRM" --home "$HOME_DIR" find 回滚乙 --format tsv | sed -n 2p | cut -f2)
+run set customer "$RB" company=别人改的
+run import --revert "$RID"
+expect_rc 75 "revert with a record changed since is partial"
+expect_err "1 changed since by someone else and kept" "and lists it"
+run find 回滚甲 --format tsv
+printf '%s\n' "$OUT" | grep -q 回滚甲
+[ $? -ne 0 ]
+ok $? "the untouched created record is gone"
+run show customer 1 --format json
+expect_out '"company": "华为终端"' "the updated record has its old value back"
+run show customer "$RB"
+expect_rc 0 "the record changed since was left alone"
+run import --revert "$RID" --force
+expect_rc 0 "--force reverts it too"
+run show customer "$RB"
+expect_rc 66 "gone"
+run import --revert 999
+expect_rc 66 "reverting an unknown import"
+
+# Export: every format reads back into an empty environment identically.
+"$TCRM" --home "$HOME_DIR" add customer name='=HYPERLINK("x")' \
+	phones=13000000000 notes="$(printf 'two\nlines, "quoted"')" >/dev/null
+run export --form customer --format csv
+expect_rc 0 "export CSV"
+expect_out "'=HYPERLINK" "formula cells are neutralised"
+run export --form customer --format csv --raw-cells
+expect_out '^[0-9]+,person,"=HYPERLINK' "unless --raw-cells"
+for f in csv tsv jsonl yaml vcard; do
+	for e in customer contact; do
+		"$TCRM" --home "$HOME_DIR" export --form $e --format $f \
+			>"$TMPD/$e.$f" 2>/dev/null
+	done
+	rm -rf "$TMPD/copy"
+	"$TCRM" --home "$TMPD/copy" import "$TMPD/customer.$f" --form customer \
+		--format $f >/dev/null 2>&1 &&
+	"$TCRM" --home "$TMPD/copy" import "$TMPD/contact.$f" --form contact \
+		--format $f >/dev/null 2>&1
+	ok $? "$f export imports back"
+	for e in customer contact; do
+		"$TCRM" --home "$HOME_DIR" export --form $e --format jsonl \
+			2>/dev/null >"$TMPD/a.jsonl"
+		"$TCRM" --home "$TMPD/copy" export --form $e --format jsonl \
+			2>/dev/null >"$TMPD/b.jsonl"
+		cmp -s "$TMPD/a.jsonl" "$TMPD/b.jsonl"
+		ok $? "$f round trip: every $e record identical"
+	done
+done
+run export --form customer --format csv --labels zh --bom
+printf '%s' "$OUT" | head -c 3 | od -An -tx1 | grep -q 'ef bb bf'
+ok $? "--bom writes a byte order mark"
+expect_out '姓名' "--labels zh writes Chinese headers"
+printf '%s\n' "$OUT" >"$TMPD/zh.csv"
+rm -rf "$TMPD/copy"
+"$TCRM" --home "$TMPD/copy" import "$TMPD/zh.csv" --form customer \
+	>/dev/null 2>&1
+ok $? "a Chinese-headed export imports back"
+run export --form customer --where email=zw@example.cn --fields id,name,email \
+	--format tsv
+expect_out '^id	name	email$' "--fields picks the columns"
+expect_out '^1	张伟伟	ZW@example.cn$' "--where picks the records, any case"
+run export --form customer --where 'phones=+86 138-0013-8000' --format tsv \
+	--fields name
+expect_out '^欧阳修$' "--where on a phone matches any spelling"
+run export --form customer --fields colour
+expect_rc 64 "an unknown field in --fields is a usage error"
+run db verify
+expect_rc 0 "verify is clean after all of it"
+done_testing
