@@ -91,8 +91,8 @@ record_set(struct record *r, const char *name, const char *value)
 	r->n++;
 }
 
-static void
-put_varint(struct buf *b, uint64_t v)
+void
+codec_put_varint(struct buf *b, uint64_t v)
 {
 	unsigned char tmp[10];
 	size_t n = 0;
@@ -107,12 +107,12 @@ put_varint(struct buf *b, uint64_t v)
 	buf_add(b, tmp, n);
 }
 
-static void
-put_string(struct buf *b, const char *s)
+void
+codec_put_string(struct buf *b, const char *s)
 {
 	size_t len = s ? strlen(s) : 0;
 
-	put_varint(b, len);
+	codec_put_varint(b, len);
 	buf_add(b, s ? s : "", len);
 }
 
@@ -120,25 +120,20 @@ void
 record_encode(const struct record *r, struct buf *b)
 {
 	buf_addc(b, (char)RECORD_FORMAT);
-	put_varint(b, r->version);
-	put_varint(b, (uint64_t)r->created);
-	put_varint(b, (uint64_t)r->updated);
-	put_string(b, r->created_by);
-	put_string(b, r->updated_by);
-	put_varint(b, r->n);
+	codec_put_varint(b, r->version);
+	codec_put_varint(b, (uint64_t)r->created);
+	codec_put_varint(b, (uint64_t)r->updated);
+	codec_put_string(b, r->created_by);
+	codec_put_string(b, r->updated_by);
+	codec_put_varint(b, r->n);
 	for (size_t i = 0; i < r->n; i++) {
-		put_string(b, r->fields[i].name);
-		put_string(b, r->fields[i].value);
+		codec_put_string(b, r->fields[i].name);
+		codec_put_string(b, r->fields[i].value);
 	}
 }
 
-struct reader {
-	const unsigned char *p;
-	const unsigned char *end;
-};
-
-static int
-get_varint(struct reader *rd, uint64_t *v)
+int
+codec_get_varint(struct codec *rd, uint64_t *v)
 {
 	unsigned shift = 0;
 
@@ -154,12 +149,12 @@ get_varint(struct reader *rd, uint64_t *v)
 	return -1;
 }
 
-static int
-get_string(struct reader *rd, char **s)
+int
+codec_get_string(struct codec *rd, char **s)
 {
 	uint64_t len;
 
-	if (get_varint(rd, &len) != 0 || len > (uint64_t)(rd->end - rd->p))
+	if (codec_get_varint(rd, &len) != 0 || len > (uint64_t)(rd->end - rd->p))
 		return -1;
 	*s = xstrndup((const char *)rd->p, (size_t)len);
 	rd->p += len;
@@ -169,33 +164,35 @@ get_string(struct reader *rd, char **s)
 int
 record_decode(const void *data, size_t size, struct record *r)
 {
-	struct reader rd = { data, (const unsigned char *)data + size };
+	struct codec rd = { data, (const unsigned char *)data + size };
 	uint64_t version, created, updated, n;
 
 	record_init(r);
 	if (size < 1 || *rd.p++ != RECORD_FORMAT)
 		return -1;
-	if (get_varint(&rd, &version) != 0 || version > UINT32_MAX ||
-	    get_varint(&rd, &created) != 0 || get_varint(&rd, &updated) != 0 ||
-	    get_string(&rd, &r->created_by) != 0 ||
-	    get_string(&rd, &r->updated_by) != 0 ||
-	    get_varint(&rd, &n) != 0 || n > size)
+	if (codec_get_varint(&rd, &version) != 0 || version > UINT32_MAX ||
+	    codec_get_varint(&rd, &created) != 0 ||
+	    codec_get_varint(&rd, &updated) != 0 ||
+	    codec_get_string(&rd, &r->created_by) != 0 ||
+	    codec_get_string(&rd, &r->updated_by) != 0 ||
+	    codec_get_varint(&rd, &n) != 0 || n > size)
 		goto bad;
 	r->version = (uint32_t)version;
 	r->created = (int64_t)created;
 	r->updated = (int64_t)updated;
+	/* Names are unique by construction: append without searching. */
+	r->fields = xcalloc(n ? n : 1, sizeof *r->fields);
+	r->size = n ? n : 1;
 	for (uint64_t i = 0; i < n; i++) {
-		char *name, *value;
+		struct kv *kv = &r->fields[r->n];
 
-		if (get_string(&rd, &name) != 0)
+		if (codec_get_string(&rd, &kv->name) != 0)
 			goto bad;
-		if (get_string(&rd, &value) != 0) {
-			free(name);
+		if (codec_get_string(&rd, &kv->value) != 0) {
+			free(kv->name);
 			goto bad;
 		}
-		record_set(r, name, value);
-		free(name);
-		free(value);
+		r->n++;
 	}
 	if (rd.p != rd.end)
 		goto bad;

@@ -1,4 +1,4 @@
-/* store-audit.c - the audit trail: one JSON record per create, update and
+/* store-audit.c - the audit trail: one record per create, update and
  * delete, written in the transaction of the change itself.
  *
  * Keys are time, process id and a counter, so concurrent writers never
@@ -8,13 +8,15 @@
 #define TCRM_STORE_INTERNAL
 #include "tcrm.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #define AUDIT_KEY_SIZE 16
+/* Audit records are compact, like records: a format byte, the time, who,
+ * what, which record and version, the import, then (field, old, new). */
+#define AUDIT_FORMAT 0xA1
 
 int
 st_audit_open(struct store *s, DB_TXN *tid)
@@ -68,13 +70,16 @@ record_key(struct buf *b, const char *entity, uint32_t id)
 	buf_add(b, k, 4);
 }
 
-static json_t *
-audit_changes(const struct record *old, const struct record *new)
+/* Every field of either side that differs, each once. */
+static void
+audit_changes(const struct record *old, const struct record *new,
+    struct buf *b)
 {
-	json_t *changes = json_array();
 	const struct record *sides[] = { old, new };
+	size_t n = 0;
+	struct buf list;
 
-	/* Every field of either side, each once. */
+	buf_init(&list);
 	for (int side = 0; side < 2; side++) {
 		const struct record *r = sides[side];
 
@@ -82,42 +87,39 @@ audit_changes(const struct record *old, const struct record *new)
 			continue;
 		for (size_t i = 0; i < r->n; i++) {
 			const char *name = r->fields[i].name;
-			const char *a = old ? record_get(old, name) : "";
-			const char *b = new ? record_get(new, name) : "";
+			const char *x = old ? record_get(old, name) : "";
+			const char *y = new ? record_get(new, name) : "";
 
 			if (side == 1 && old != NULL && *record_get(old, name))
 				continue;
-			if (strcmp(a, b) == 0)
+			if (strcmp(x, y) == 0)
 				continue;
-			json_array_append_new(changes, json_pack("[sss]", name,
-			    a, b));
+			codec_put_string(&list, name);
+			codec_put_string(&list, x);
+			codec_put_string(&list, y);
+			n++;
 		}
 	}
-	return changes;
+	codec_put_varint(b, n);
+	buf_add(b, list.data, list.len);
+	buf_free(&list);
 }
 
 static int
-audit_put(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
-    json_t *doc)
+audit_put(struct store *s, DB_TXN *tid, unsigned char key[AUDIT_KEY_SIZE],
+    const char *entity, uint32_t id, const struct buf *doc)
 {
-	unsigned char key[AUDIT_KEY_SIZE];
 	struct buf rk;
-	char *text;
-	int64_t t;
 	DBT k, d;
 	int ret;
 
-	audit_key(s, key, &t);
-	json_object_set_new(doc, "t", json_integer(t));
-	text = json_dumps(doc, JSON_COMPACT);
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
 	k.data = key;
 	k.size = AUDIT_KEY_SIZE;
-	d.data = text;
-	d.size = (u_int32_t)strlen(text);
+	d.data = doc->data;
+	d.size = (u_int32_t)doc->len;
 	ret = s->audit->put(s->audit, tid, &k, &d, 0);
-	free(text);
 	if (ret != 0)
 		return st_dberr(s, ret, "audit");
 	buf_init(&rk);
@@ -160,56 +162,47 @@ audit_free(struct audit *a)
 	memset(a, 0, sizeof *a);
 }
 
-static char *
-json_strdup(json_t *doc, const char *key)
-{
-	const char *v = json_string_value(json_object_get(doc, key));
-
-	return v ? xstrdup(v) : NULL;
-}
-
 static int
 audit_decode(const void *key, const void *data, size_t size, struct audit *a)
 {
-	json_t *doc = json_loadb(data, size, 0, NULL), *c;
-	size_t i;
+	struct codec c = { data, (const unsigned char *)data + size };
+	uint64_t t, id, version, n;
 
 	memset(a, 0, sizeof *a);
-	if (doc == NULL)
-		return -1;
 	for (int b = 0; b < 8; b++)
 		a->seq = a->seq << 8 | ((const unsigned char *)key)[b];
-	a->time = json_integer_value(json_object_get(doc, "t"));
-	a->user = json_strdup(doc, "u");
-	a->action = json_strdup(doc, "a");
-	a->entity = json_strdup(doc, "e");
-	a->import_id = json_strdup(doc, "m");
-	a->id = (uint32_t)json_integer_value(json_object_get(doc, "i"));
-	a->version = (uint32_t)json_integer_value(json_object_get(doc, "v"));
-	c = json_object_get(doc, "c");
-	a->nchanges = json_array_size(c);
-	a->changes = xcalloc(a->nchanges, sizeof *a->changes);
-	for (i = 0; i < a->nchanges; i++) {
-		json_t *ch = json_array_get(c, i);
-		const char *parts[3];
-
-		for (size_t j = 0; j < 3; j++) {
-			parts[j] = json_string_value(json_array_get(ch, j));
-			if (parts[j] == NULL)
-				parts[j] = "";
-		}
-		a->changes[i].field = xstrdup(parts[0]);
-		a->changes[i].old = xstrdup(parts[1]);
-		a->changes[i].new = xstrdup(parts[2]);
+	if (size < 1 || *c.p++ != AUDIT_FORMAT ||
+	    codec_get_varint(&c, &t) != 0 ||
+	    codec_get_string(&c, &a->user) != 0 ||
+	    codec_get_string(&c, &a->action) != 0 ||
+	    codec_get_string(&c, &a->entity) != 0 ||
+	    codec_get_varint(&c, &id) != 0 ||
+	    codec_get_varint(&c, &version) != 0 ||
+	    codec_get_string(&c, &a->import_id) != 0 ||
+	    codec_get_varint(&c, &n) != 0 || n > size)
+		goto bad;
+	a->time = (int64_t)t;
+	a->id = (uint32_t)id;
+	a->version = (uint32_t)version;
+	if (*a->import_id == '\0') {
+		free(a->import_id);
+		a->import_id = NULL;
 	}
-	json_decref(doc);
-	if (a->user == NULL)
-		a->user = xstrdup("");
-	if (a->action == NULL)
-		a->action = xstrdup("");
-	if (a->entity == NULL)
-		a->entity = xstrdup("");
+	a->changes = xcalloc(n ? n : 1, sizeof *a->changes);
+	for (; a->nchanges < n; a->nchanges++) {
+		struct change *ch = &a->changes[a->nchanges];
+
+		if (codec_get_string(&c, &ch->field) != 0 ||
+		    codec_get_string(&c, &ch->old) != 0 ||
+		    codec_get_string(&c, &ch->new) != 0) {
+			a->nchanges++;
+			goto bad;
+		}
+	}
 	return 0;
+bad:
+	audit_free(a);
+	return -1;
 }
 
 static int
@@ -328,16 +321,24 @@ st_audit_write(struct store *s, DB_TXN *tid, const char *action,
     const struct record *new)
 {
 	const struct record *r = new ? new : old;
-	json_t *doc;
+	unsigned char key[AUDIT_KEY_SIZE];
+	struct buf doc;
+	int64_t t;
 	int rc;
 
-	doc = json_pack("{s:s, s:s, s:s, s:i, s:i}", "u", s->user, "a", action,
-	    "e", e->name, "i", (json_int_t)r->id, "v", (json_int_t)r->version);
-	if (s->import_id != NULL)
-		json_object_set_new(doc, "m", json_string(s->import_id));
-	json_object_set_new(doc, "c", audit_changes(old, new));
-	rc = audit_put(s, tid, e->name, r->id, doc);
-	json_decref(doc);
+	audit_key(s, key, &t);
+	buf_init(&doc);
+	buf_addc(&doc, (char)AUDIT_FORMAT);
+	codec_put_varint(&doc, (uint64_t)t);
+	codec_put_string(&doc, s->user);
+	codec_put_string(&doc, action);
+	codec_put_string(&doc, e->name);
+	codec_put_varint(&doc, r->id);
+	codec_put_varint(&doc, r->version);
+	codec_put_string(&doc, s->import_id ? s->import_id : "");
+	audit_changes(old, new, &doc);
+	rc = audit_put(s, tid, key, e->name, r->id, &doc);
+	buf_free(&doc);
 	return rc;
 }
 

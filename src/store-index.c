@@ -218,19 +218,41 @@ st_index_keys(const struct store_index *ix, const struct record *r,
 	}
 }
 
+/* One put calls every secondary's callback with the same record: decode
+ * it once. The bytes are compared, not just the pointer, since a buffer
+ * can be reused for the next record. */
+static const struct record *
+decoded(const DBT *pkey, const DBT *pdata)
+{
+	static struct record r;
+	static struct buf bytes;
+
+	if (bytes.data != NULL && bytes.len == pdata->size &&
+	    memcmp(bytes.data, pdata->data, pdata->size) == 0 &&
+	    r.id == st_u32_key(pkey->data))
+		return &r;
+	record_free(&r);
+	buf_reset(&bytes);
+	if (record_decode(pdata->data, pdata->size, &r) != 0) {
+		buf_free(&bytes);
+		return NULL;
+	}
+	buf_add(&bytes, pdata->data, pdata->size);
+	r.id = st_u32_key(pkey->data);
+	return &r;
+}
+
 static int
 index_callback(DB *sec, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	const struct store_index *ix = sec->app_private;
+	const struct record *r;
 	struct keyset ks;
-	struct record r;
 	DBT *multi;
 
-	if (pkey->size != 4 || record_decode(pdata->data, pdata->size, &r) != 0)
+	if (pkey->size != 4 || (r = decoded(pkey, pdata)) == NULL)
 		return DB_DONOTINDEX;
-	r.id = st_u32_key(pkey->data);
-	st_index_keys(ix, &r, &ks);
-	record_free(&r);
+	st_index_keys(ix, r, &ks);
 	memset(skey, 0, sizeof *skey);
 	if (ks.n == 0) {
 		keyset_free(&ks);

@@ -331,6 +331,15 @@ const char *record_get(const struct record *, const char *name);
 /* Setting an empty value removes the field. */
 void record_set(struct record *, const char *name, const char *value);
 void record_encode(const struct record *, struct buf *);
+/* The codec's pieces: varints and length-prefixed strings. */
+struct codec {
+	const unsigned char *p;
+	const unsigned char *end;
+};
+void codec_put_varint(struct buf *, uint64_t);
+void codec_put_string(struct buf *, const char *);
+int codec_get_varint(struct codec *, uint64_t *);
+int codec_get_string(struct codec *, char **);
 int record_decode(const void *, size_t, struct record *);
 
 /* store-*.c: the Berkeley DB environment. No printing: each call returns
