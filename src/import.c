@@ -967,9 +967,12 @@ flush_batch(struct importer *im)
 		    sizeof *im->rows);
 		im->nrows -= drop;
 	}
-	im->st.read = im->consumed;
-	if (im->nrows > 0 || (!im->o->dry_run && im->started))
+	/* Only past the rows already committed: the journal must never go
+	 * back. */
+	if (im->nrows > 0) {
+		im->st.read = im->consumed;
 		rc = write_range(im, 0, im->nrows);
+	}
 	for (size_t i = 0; i < im->nrows; i++)
 		pending_free(&im->rows[i]);
 	im->nrows = 0;
@@ -1013,6 +1016,8 @@ read_rows_checked(struct importer *im)
 	row_free(&row);
 	if (n == 0 && im->consumed == 0 && check_header(im) != 0)
 		return -1;
+	if (im->consumed > im->st.read && im->consumed >= im->skip)
+		im->st.read = im->consumed;
 	if (n < 0) {
 		fprintf(stderr, "tcrm: import: %s\n", reader_error(im->rd));
 		flush_batch(im);

@@ -139,17 +139,27 @@ source_fill(struct source *src)
 }
 
 static bool
-utf8_lead_ok(int c, int *need)
+utf8_lead_ok(struct source *src, int c)
 {
+	src->utf8_lo = 0x80;
+	src->utf8_hi = 0xbf;
 	if (c < 0x80)
-		*need = 0;
+		src->utf8_need = 0;
 	else if (c >= 0xc2 && c <= 0xdf)
-		*need = 1;
-	else if (c >= 0xe0 && c <= 0xef)
-		*need = 2;
-	else if (c >= 0xf0 && c <= 0xf4)
-		*need = 3;
-	else
+		src->utf8_need = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		src->utf8_need = 2;
+		if (c == 0xe0)
+			src->utf8_lo = 0xa0;
+		else if (c == 0xed)
+			src->utf8_hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		src->utf8_need = 3;
+		if (c == 0xf0)
+			src->utf8_lo = 0x90;
+		else if (c == 0xf4)
+			src->utf8_hi = 0x8f;
+	} else
 		return false;
 	return true;
 }
@@ -205,10 +215,12 @@ source_getc(struct source *src)
 	c = src->out[src->opos++];
 	if (src->cd == NULL) {
 		if (src->utf8_need > 0) {
-			if ((c & 0xc0) != 0x80)
+			if (c < src->utf8_lo || c > src->utf8_hi)
 				goto bad;
 			src->utf8_need--;
-		} else if (!utf8_lead_ok(c, &src->utf8_need))
+			src->utf8_lo = 0x80;
+			src->utf8_hi = 0xbf;
+		} else if (!utf8_lead_ok(src, c))
 			goto bad;
 	}
 	src->offset++;

@@ -239,6 +239,8 @@ struct source {
 	uint64_t offset;	/* bytes delivered so far (UTF-8 side) */
 	size_t line;		/* 1-based line of the next byte */
 	int utf8_need;		/* continuation bytes still expected */
+	unsigned char utf8_lo;	/* range of the next one: no overlongs, */
+	unsigned char utf8_hi;	/* no surrogates, nothing past U+10FFFF */
 	bool eof;
 	bool started;
 	int last;		/* previous byte, for CRLF line counting */

@@ -248,3 +248,22 @@ Test(csv, writer_round_trips_through_reader)
 	json_decref(got);
 	free(text);
 }
+
+Test(csv, overlongs_surrogates_and_too_large_are_invalid)
+{
+	static const char *bad[] = { "a\n\xed\xa0\x80\n", "a\n\xc0\xaf\n",
+	    "a\n\xe0\x80\xaf\n", "a\n\xf0\x80\x80\xaf\n", "a\n\xf4\x90\x80\x80\n",
+	    "a\n\xe5\xbc\n" };
+	char *err;
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		json_t *got = read_all(fd_of(bad[i], strlen(bad[i])), NULL, ',',
+		    &err);
+
+		cr_expect_null(got, "case %zu accepted", i);
+		json_decref(got);
+		cr_expect(err != NULL && (strstr(err, "invalid UTF-8") ||
+		    strstr(err, "ends inside")), "case %zu: %s", i, err);
+		free(err);
+	}
+}
