@@ -444,7 +444,10 @@ store_run(struct store *s, store_txn_fn fn, void *arg)
 			store_backoff(attempt);
 			continue;
 		}
+		st_seq_reset(s);
 		rc = fn(s, &t, arg);
+		if (rc == ST_OK)
+			rc = st_seq_flush(s, t.tid);
 		if (rc == ST_OK) {
 			ret = t.tid->commit(t.tid, 0);
 			if (ret == 0)

@@ -15,7 +15,7 @@
 
 /* Bump when the key layout changes: indexes with an older signature are
  * reported at open and rebuilt by `tcrm db reindex`. */
-#define INDEX_LAYOUT 1
+#define INDEX_LAYOUT 2
 #define PAYLOAD_FIELD_MAX 96
 
 void
@@ -128,6 +128,25 @@ is_word_break(unsigned char c)
 	    c == ')' || c == '/' || c == '&' || c == '_' || c == '\'';
 }
 
+/* "Acme Trading Co., Ltd." is found by acme and trading; nobody searches
+ * for ltd, and each word start is a key carrying the whole result row. */
+static bool
+is_legal_form(const char *word)
+{
+	static const char *forms[] = { "ltd", "co", "inc", "llc", "corp",
+	    "gmbh", "plc", "limited", "company", "corporation", "sa", "ag",
+	    "bv", "pty", "有限公司", "股份有限公司", "公司", NULL };
+
+	for (size_t i = 0; forms[i] != NULL; i++) {
+		size_t n = strlen(forms[i]);
+
+		if (strncmp(word, forms[i], n) == 0 && (word[n] == '\0' ||
+		    is_word_break((unsigned char)word[n])))
+			return true;
+	}
+	return false;
+}
+
 static void
 prefix_keys(const struct store_index *ix, const struct record *r,
     const char *value, struct keyset *ks)
@@ -150,6 +169,8 @@ prefix_keys(const struct store_index *ix, const struct record *r,
 		if (i > 0 && !is_word_break((unsigned char)folded[i - 1]))
 			continue;
 		if (is_word_break((unsigned char)folded[i]))
+			continue;
+		if (i > 0 && is_legal_form(folded + i))
 			continue;
 		buf_reset(&key);
 		buf_adds(&key, folded + i);

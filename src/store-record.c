@@ -63,28 +63,71 @@ store_get(struct store *s, struct txn *t, const struct entity *e,
 	return primary_get(s, st_tid(t), se, id, r, 0);
 }
 
+/* The id sequence of an entity is read once per transaction (with a
+ * write lock) and written back once, just before the commit: a batch of
+ * creates costs two sequence operations, not two per record. */
 static int
-next_id(struct store *s, DB_TXN *tid, const struct entity *e, uint32_t *id)
+seq_load(struct store *s, DB_TXN *tid, struct store_entity *se)
 {
-	char *key = xasprintf("seq:%s", e->name);
-	unsigned char next[4];
+	char *key;
 	struct buf val;
 	int rc;
 
+	if (se->seq_loaded)
+		return ST_OK;
+	key = xasprintf("seq:%s", se->entity->name);
 	buf_init(&val);
 	rc = st_meta_get(s, tid, key, &val, DB_RMW);
-	if (rc == ST_NOTFOUND)
-		*id = 1;
-	else if (rc == ST_OK && val.len == 4)
-		*id = st_u32_key(val.data);
+	if (rc == ST_NOTFOUND) {
+		se->seq_next = 1;
+		rc = ST_OK;
+	} else if (rc == ST_OK && val.len == 4)
+		se->seq_next = st_u32_key(val.data);
 	else if (rc == ST_OK)
 		rc = st_fail(s, ST_IO, "%s: damaged sequence", key);
-	if (rc == ST_OK || rc == ST_NOTFOUND) {
-		st_key_u32(next, *id + 1);
-		rc = st_meta_put(s, tid, key, next, 4);
-	}
+	se->seq_loaded = rc == ST_OK;
 	buf_free(&val);
 	free(key);
+	return rc;
+}
+
+void
+st_seq_reset(struct store *s)
+{
+	for (size_t i = 0; i < s->nentities; i++)
+		s->entities[i].seq_loaded = s->entities[i].seq_dirty = false;
+}
+
+int
+st_seq_flush(struct store *s, DB_TXN *tid)
+{
+	int rc = ST_OK;
+
+	for (size_t i = 0; i < s->nentities && rc == ST_OK; i++) {
+		struct store_entity *se = &s->entities[i];
+		unsigned char next[4];
+		char *key;
+
+		if (!se->seq_dirty)
+			continue;
+		key = xasprintf("seq:%s", se->entity->name);
+		st_key_u32(next, se->seq_next);
+		rc = st_meta_put(s, tid, key, next, 4);
+		se->seq_dirty = false;
+		free(key);
+	}
+	return rc;
+}
+
+static int
+next_id(struct store *s, DB_TXN *tid, struct store_entity *se, uint32_t *id)
+{
+	int rc = seq_load(s, tid, se);
+
+	if (rc == ST_OK) {
+		*id = se->seq_next++;
+		se->seq_dirty = true;
+	}
 	return rc;
 }
 
@@ -93,33 +136,22 @@ next_id(struct store *s, DB_TXN *tid, const struct entity *e, uint32_t *id)
 static int
 claim_id(struct store *s, DB_TXN *tid, struct store_entity *se, uint32_t id)
 {
-	char *key = xasprintf("seq:%s", se->entity->name);
-	unsigned char next[4];
 	struct record old;
-	struct buf val;
 	int rc;
 
 	rc = primary_get(s, tid, se, id, &old, DB_RMW);
 	if (rc == ST_OK) {
 		record_free(&old);
-		free(key);
 		return st_fail(s, ST_EXISTS, "%s %u already exists",
 		    se->entity->name, id);
 	}
-	if (rc != ST_NOTFOUND) {
-		free(key);
+	if (rc != ST_NOTFOUND || (rc = seq_load(s, tid, se)) != ST_OK)
 		return rc;
+	if (se->seq_next <= id) {
+		se->seq_next = id + 1;
+		se->seq_dirty = true;
 	}
-	buf_init(&val);
-	rc = st_meta_get(s, tid, key, &val, DB_RMW);
-	if (rc == ST_NOTFOUND || (rc == ST_OK && val.len == 4 &&
-	    st_u32_key(val.data) <= id)) {
-		st_key_u32(next, id + 1);
-		rc = st_meta_put(s, tid, key, next, 4);
-	}
-	buf_free(&val);
-	free(key);
-	return rc;
+	return ST_OK;
 }
 
 static int
@@ -150,14 +182,17 @@ check_references(struct store *s, DB_TXN *tid, const struct entity *e,
 {
 	for (size_t i = 0; i < e->nfields; i++) {
 		const struct field *f = &e->fields[i];
-		const char *v = record_get(r, f->name);
+		const char *v;
 		struct store_entity *target;
 		struct record ref;
 		unsigned long id;
 		char *end;
 		int rc;
 
-		if (f->type != FT_REF || *v == '\0' || !changed(old, r, f->name))
+		if (f->type != FT_REF)
+			continue;
+		v = record_get(r, f->name);
+		if (*v == '\0' || !changed(old, r, f->name))
 			continue;
 		errno = 0;
 		id = strtoul(v, &end, 10);
@@ -293,16 +328,20 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 	apply_defaults(e, r);
 	if ((rc = check_required(s, e, r)) != ST_OK ||
 	    (rc = check_references(s, tid, e, NULL, r)) != ST_OK ||
-	    (rc = check_unique(s, tid, se, NULL, r)) != ST_OK ||
 	    (rc = r->id ? claim_id(s, tid, se, r->id) :
-	    next_id(s, tid, e, &r->id)) != ST_OK)
+	    next_id(s, tid, se, &r->id)) != ST_OK)
 		return rc;
 	r->version = 1;
 	set_writer(s, r);
 	r->created = r->updated;
 	free(r->created_by);
 	r->created_by = xstrdup(s->user);
-	if ((rc = primary_put(s, tid, se, r, DB_NOOVERWRITE)) != ST_OK)
+	/* Unique values are looked up only when the put says one is taken:
+	 * the common case costs no extra reads. The caller aborts. */
+	rc = primary_put(s, tid, se, r, DB_NOOVERWRITE);
+	if (rc == ST_EXISTS && check_unique(s, tid, se, NULL, r) != ST_OK)
+		return ST_EXISTS;
+	if (rc != ST_OK)
 		return rc;
 	return st_audit_write(s, tid, "create", e, NULL, r);
 }

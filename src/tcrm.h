@@ -708,6 +708,9 @@ struct store_entity {
 	DB *primary;
 	struct store_index *indexes;
 	size_t nindexes;
+	uint32_t seq_next;		/* the id sequence, within one txn */
+	bool seq_loaded;
+	bool seq_dirty;
 };
 struct store {
 	DB_ENV *env;
@@ -734,6 +737,9 @@ struct store_entity *st_entity(struct store *, const struct entity *);
 DB_TXN *st_tid(struct txn *);
 void st_key_u32(unsigned char out[4], uint32_t);
 uint32_t st_u32_key(const void *);
+/* store-record.c */
+void st_seq_reset(struct store *);
+int st_seq_flush(struct store *, DB_TXN *);
 /* store-index.c */
 int st_open_indexes(struct store *, struct store_entity *, DB_TXN *);
 void st_close_indexes(struct store_entity *);

@@ -145,9 +145,38 @@ utf8_width(const char *s)
 	return utf8_width_n(s, strlen(s));
 }
 
+/* Names are mostly ASCII and common CJK ideographs (U+4E00-U+9FFF), which
+ * NFKC case folding leaves as they are but for ASCII capitals: fold those
+ * without utf8proc. NULL when anything else is in the string. */
+static char *
+utf8_fold_quick(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = xmalloc(strlen(s) + 1), *q = out;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			*q++ = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+			p++;
+		} else if (p[0] >= 0xe4 && p[0] <= 0xe9 && (p[1] & 0xc0) == 0x80 &&
+		    (p[2] & 0xc0) == 0x80 && (p[0] != 0xe4 || p[1] >= 0xb8)) {
+			/* E4 B8 80 (U+4E00) to E9 BF BF (U+9FFF) */
+			memcpy(q, p, 3);
+			q += 3;
+			p += 3;
+		} else {
+			free(out);
+			return NULL;
+		}
+	}
+	*q = '\0';
+	return out;
+}
+
 char *
 utf8_fold(const char *s)
 {
+	char *quick = utf8_fold_quick(s);
 	const utf8proc_option_t options = UTF8PROC_STABLE | UTF8PROC_COMPAT |
 	    UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE;
 	const utf8proc_uint8_t *in = (const utf8proc_uint8_t *)s;
@@ -156,6 +185,8 @@ utf8_fold(const char *s)
 	utf8proc_int32_t *cps;
 	char *out;
 
+	if (quick != NULL)
+		return quick;
 	if (!utf8_valid(s, len, NULL))
 		return NULL;
 	n = utf8proc_decompose(in, (utf8proc_ssize_t)len, NULL, 0, options);
