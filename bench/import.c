@@ -1,0 +1,279 @@
+/* bench/import.c - `tcrm import` of a generated CRM export against SQLite
+ * loading the same rows with the same indexes in transactions of the
+ * same size, in one run. Prints rows/s of both, the ratio, and the peak
+ * memory of the importer at each size.
+ *
+ *   bench/import [-n ROWS,ROWS...] [-d DIR] [--batch N] TCRM
+ */
+#include "tcrm.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *surnames[] = { "王", "李", "张", "刘", "陈", "欧阳",
+    "司马", "Smith", "Garcia", "Müller", "Nguyen" };
+static const char *given[] = { "伟", "芳", "娜娜", "秀英", "John", "Mary",
+    "Wei", "Olivia" };
+static const char *cities[] = { "北京", "上海", "深圳", "London", "New York" };
+
+static double
+now_s(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* Twelve columns as a real CRM export has them: quoted commas in
+ * companies and addresses, two phone columns in mixed spellings. */
+static void
+generate(const char *path, long rows)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL) {
+		perror(path);
+		exit(1);
+	}
+	srandom(42);
+	fputs("Customer ID,Full Name,Company,Job Title,Phone 1,Phone 2,E-mail,"
+	    "Address,City,Country,Status,Notes\n", fp);
+	for (long i = 1; i <= rows; i++) {
+		long m = 13000000000L + random() % 999999999L;
+
+		fprintf(fp, "C%08ld,%s%s,\"%s Trading, Ltd.\",Manager,"
+		    "+86 %ld-%04ld-%04ld,010-%04ld %04ld,c%ld@example.cn,"
+		    "\"%ld Road, Block %ld\",%s,CN,active,\"called, will "
+		    "call back\"\n", i, surnames[i % 11], given[random() % 8],
+		    given[i % 8], m / 100000000, m / 10000 % 10000, m % 10000,
+		    random() % 10000, random() % 10000, i, i % 999, i % 20,
+		    cities[i % 5]);
+	}
+	fclose(fp);
+}
+
+struct run {
+	double secs;
+	long rss_anon_kb;	/* the importer's own memory */
+	long hwm_kb;		/* including the shared database cache */
+};
+
+static long
+status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t flen = strlen(field);
+	long kb = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof line, fp) != NULL) {
+		if (strncmp(line, field, flen) == 0)
+			kb = strtol(line + flen, NULL, 10);
+	}
+	fclose(fp);
+	return kb;
+}
+
+static int
+run_tcrm(const char *tcrm, const char *home, const char *csv, long batch,
+    struct run *r)
+{
+	char b[32];
+	double t0 = now_s();
+	int status;
+	pid_t pid;
+
+	snprintf(b, sizeof b, "%ld", batch);
+	memset(r, 0, sizeof *r);
+	if ((pid = fork()) == 0) {
+		execl(tcrm, tcrm, "--home", home, "import", csv, "--form",
+		    "customer", "--batch", b, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		long anon = status_kb(pid, "RssAnon:");
+		long hwm = status_kb(pid, "VmHWM:");
+
+		if (anon > r->rss_anon_kb)
+			r->rss_anon_kb = anon;
+		if (hwm > r->hwm_kb)
+			r->hwm_kb = hwm;
+		usleep(20000);
+	}
+	r->secs = now_s() - t0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static void
+sql(sqlite3 *db, const char *stmt)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, stmt, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "sqlite: %s: %s\n", stmt, err);
+		exit(1);
+	}
+}
+
+/* The same rows, the same parse (tcrm's CSV reader) and the same
+ * indexes: name and company folded for prefix search, email unique,
+ * external id unique, phones in their own table by digits. */
+static int
+run_sqlite(const char *path, const char *csvpath, long batch, struct run *r)
+{
+	sqlite3 *db;
+	sqlite3_stmt *ins, *ph;
+	struct source src;
+	struct csv c;
+	char *err;
+	long n = 0;
+	int fd;
+	double t0 = now_s();
+
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return 1;
+	sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	    "CREATE TABLE customer (id INTEGER PRIMARY KEY, external_id TEXT,"
+	    " name TEXT, name_folded TEXT, company TEXT, company_folded TEXT,"
+	    " title TEXT, email TEXT, address TEXT, city TEXT, country TEXT,"
+	    " status TEXT, notes TEXT);"
+	    "CREATE UNIQUE INDEX c_ext ON customer(external_id);"
+	    "CREATE UNIQUE INDEX c_email ON customer(email);"
+	    "CREATE INDEX c_name ON customer(name_folded);"
+	    "CREATE INDEX c_company ON customer(company_folded);"
+	    "CREATE TABLE phone (customer INTEGER, digits TEXT);"
+	    "CREATE INDEX p_digits ON phone(digits);");
+	sqlite3_prepare_v2(db, "INSERT INTO customer (external_id, name, "
+	    "name_folded, company, company_folded, title, email, address, "
+	    "city, country, status, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	    -1, &ins, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO phone VALUES (?,?)", -1, &ph,
+	    NULL);
+	fd = open(csvpath, O_RDONLY);
+	source_open(&src, fd, csvpath, NULL, &err);
+	csv_init(&c, &src, ',');
+	csv_read(&c);		/* header */
+	sql(db, "BEGIN");
+	while (csv_read(&c) == 1 && c.cells.n == 12) {
+		char **v = c.cells.v;
+		char *fn = utf8_fold(v[1]), *fc = utf8_fold(v[2]);
+		int col[] = { 0, 1, -1, 2, -2, 3, 6, 7, 8, 9, 10, 11 };
+		sqlite3_int64 id;
+
+		for (int i = 0; i < 12; i++) {
+			const char *val = col[i] == -1 ? fn : col[i] == -2 ? fc :
+			    v[col[i]];
+
+			sqlite3_bind_text(ins, i + 1, val, -1, SQLITE_TRANSIENT);
+		}
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+		sqlite3_reset(ins);
+		id = sqlite3_last_insert_rowid(db);
+		for (int p = 4; p <= 5; p++) {
+			struct phone phn;
+			char key[40];
+			const char *why;
+
+			if (phone_parse(v[p], "86", &phn, &why) != 0)
+				continue;
+			phone_key(&phn, key, sizeof key);
+			sqlite3_bind_int64(ph, 1, id);
+			sqlite3_bind_text(ph, 2, key, -1, SQLITE_TRANSIENT);
+			sqlite3_step(ph);
+			sqlite3_reset(ph);
+		}
+		free(fn);
+		free(fc);
+		if (++n % batch == 0) {
+			sql(db, "COMMIT");
+			sql(db, "BEGIN");
+		}
+	}
+	sql(db, "COMMIT");
+	sql(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+	sqlite3_finalize(ins);
+	sqlite3_finalize(ph);
+	sqlite3_close(db);
+	csv_free(&c);
+	source_close(&src);
+	close(fd);
+	r->secs = now_s() - t0;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "batch", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *dir = "/tmp", *sizes = "100000,1000000";
+	long batch = 2000;
+	struct strv list;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:d:", opts, NULL)) != -1) {
+		if (c == 'n')
+			sizes = optarg;
+		else if (c == 'd')
+			dir = optarg;
+		else if (c == 'b')
+			batch = atol(optarg);
+		else
+			return 64;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: bench/import [-n ROWS,...] [-d DIR] "
+		    "[--batch N] TCRM\n");
+		return 64;
+	}
+	strv_init(&list);
+	strv_split(&list, sizes, ",");
+	printf("%-10s %12s %12s %7s %16s %16s\n", "rows", "tcrm rows/s",
+	    "sqlite rows/s", "ratio", "tcrm heap MiB", "with cache MiB");
+	for (size_t i = 0; i < list.n; i++) {
+		long rows = atol(list.v[i]);
+		char *csv = xasprintf("%s/import-%ld.csv", dir, rows);
+		char *home = xasprintf("%s/tcrm-%ld", dir, rows);
+		char *lite = xasprintf("%s/sqlite-%ld.db", dir, rows);
+		char *rm = xasprintf("rm -rf '%s' '%s' '%s'*", home, csv, lite);
+		struct run t, s;
+
+		generate(csv, rows);
+		if (run_tcrm(argv[optind], home, csv, batch, &t) != 0) {
+			fprintf(stderr, "bench/import: tcrm import failed\n");
+			return 1;
+		}
+		run_sqlite(lite, csv, batch, &s);
+		printf("%-10ld %12.0f %12.0f %7.2f %16.1f %16.1f\n", rows,
+		    rows / t.secs, rows / s.secs, s.secs / t.secs,
+		    t.rss_anon_kb / 1024.0, t.hwm_kb / 1024.0);
+		fflush(stdout);
+		if (system(rm) != 0)
+			fprintf(stderr, "bench/import: could not clean %s\n", dir);
+		free(csv);
+		free(home);
+		free(lite);
+		free(rm);
+	}
+	printf("(ratio = tcrm rate / sqlite rate; both durable at the end, "
+	    "batches of %ld; heap = RssAnon, the importer's own memory)\n",
+	    batch);
+	strv_free(&list);
+	return 0;
+}

@@ -1,0 +1,44 @@
+#!/bin/sh
+# bench/run.sh BUILDDIR - run the store benchmark (tcrm against SQLite)
+# in a scratch directory under BUILDDIR/bench/out, print its figures and
+# remove the data again.
+#
+# BENCH_N sets the number of customers (default 1000000); BENCH_ARGS is
+# passed on to bench/store as it is (e.g. "--batch 2000 -q 5000").
+# TCRM_FORMS must name the forms directory (make bench sets it).
+set -eu
+
+if [ $# -ne 1 ]; then
+	echo "usage: run.sh BUILDDIR" >&2
+	exit 64
+fi
+builddir=$1
+bin=$builddir/bench/store
+if [ ! -x "$bin" ]; then
+	echo "run.sh: $bin is not built (make bench/store)" >&2
+	exit 1
+fi
+if [ -z "${TCRM_FORMS:-}" ] || [ ! -d "$TCRM_FORMS" ]; then
+	echo "run.sh: TCRM_FORMS must name the forms directory" >&2
+	exit 1
+fi
+export TCRM_FORMS
+
+n=${BENCH_N:-1000000}
+mkdir -p "$builddir/bench/out"
+work=$(mktemp -d "$builddir/bench/out/store.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM HUP
+
+echo "bench/store: $n customers in $work"
+# shellcheck disable=SC2086 # BENCH_ARGS is split on purpose
+"$bin" -n "$n" -d "$work" ${BENCH_ARGS:-}
+
+# bench/import: tcrm import of a 12-column CRM export against SQLite.
+imp=$builddir/bench/import
+if [ -x "$imp" ]; then
+	echo
+	echo "bench/import: ${BENCH_IMPORT_ROWS:-100000,1000000} rows"
+	"$imp" -n "${BENCH_IMPORT_ROWS:-100000,1000000}" -d "$work" \
+		"$builddir/tcrm"
+fi
