@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -66,6 +67,7 @@ struct importer {
 	char *last_msg;		/* the last row error, for the reject file */
 	double t0;
 	double last_progress;
+	off_t input_size;	/* a regular file's size, for the ETA */
 	/* per batch attempt */
 	size_t failed;		/* index of the row that failed, or -1 */
 	char *failed_why;
@@ -939,9 +941,19 @@ progress(struct importer *im, bool done)
 	if (!im->o->progress || (!done && t - im->last_progress < 0.5))
 		return;
 	im->last_progress = t;
-	fprintf(stderr, "\r%zu rows, %.0f rows/s%s", im->st.read,
-	    (double)(im->st.read - im->st.resumed_at) / (t - im->t0 + 1e-9),
-	    done ? "\n" : "   ");
+	fprintf(stderr, "\r%zu rows, %.0f rows/s", im->st.read,
+	    (double)(im->st.read - im->st.resumed_at) / (t - im->t0 + 1e-9));
+	/* A file (not a pipe) has a size to reach: say when. */
+	if (im->input_size > 0 && im->src.raw_offset > 0 && !done) {
+		double rate = (double)im->src.raw_offset / (t - im->t0 + 1e-9);
+		double left = (double)(im->input_size - (off_t)
+		    im->src.raw_offset) / rate;
+
+		fprintf(stderr, ", %.0f%%, about %.0f s left",
+		    100.0 * (double)im->src.raw_offset / (double)im->input_size,
+		    left > 0 ? left : 0);
+	}
+	fputs(done ? "\n" : "   ", stderr);
 }
 
 static int
@@ -1288,6 +1300,7 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
     struct import_opts *o, struct import_stats *st)
 {
 	struct importer im;
+	struct stat sb;
 	char *err = NULL;
 	int fd, rc, status;
 
@@ -1304,6 +1317,8 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		cmd_error(ctx, "%s: %s", o->file, strerror(errno));
 		return EX_NOINPUT;
 	}
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		im.input_size = sb.st_size;
 	if (source_open(&im.src, fd, strcmp(o->file, "-") ? o->file :
 	    "(stdin)", o->encoding, &err) != 0) {
 		cmd_error(ctx, "%s", err);
@@ -1330,6 +1345,8 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 			close(fd);
 		return EX_USAGE;
 	}
+	if (im.last_progress > im.t0)
+		progress(&im, true);
 	rc = import_finish(&im, rc);
 	if (o->dry_run)
 		print_mapping(&im);
