@@ -257,6 +257,9 @@ store_close_handles(struct store *s)
 	if (s->audit_by_import != NULL)
 		s->audit_by_import->close(s->audit_by_import, DB_NOSYNC);
 	s->audit_by_import = NULL;
+	if (s->drafts != NULL)
+		s->drafts->close(s->drafts, DB_NOSYNC);
+	s->drafts = NULL;
 	if (s->audit_by_record != NULL)
 		s->audit_by_record->close(s->audit_by_record, DB_NOSYNC);
 	if (s->audit != NULL)
@@ -282,7 +285,8 @@ store_open_all(struct store *s)
 		goto fail;
 	}
 	if ((rc = store_open_meta(s, tid)) != ST_OK ||
-	    (rc = st_audit_open(s, tid)) != ST_OK)
+	    (rc = st_audit_open(s, tid)) != ST_OK ||
+	    (rc = st_draft_open(s, tid)) != ST_OK)
 		goto fail;
 	for (size_t i = 0; i < s->nentities; i++) {
 		if ((rc = store_open_entity(s, &s->entities[i], tid)) != ST_OK)

@@ -102,9 +102,11 @@ main(int argc, char **argv)
 	if (line != NULL && (rc = ssh_words(line, &words, &argc, &argv)) != 0)
 		return rc;
 	if (optind >= argc) {
-		fprintf(stderr, "tcrm: the desk is not built yet; try "
-		    "`tcrm help`\n");
-		return EX_UNAVAILABLE;
+		static char *desk_argv[] = { "desk", NULL };
+
+		argc = 1;
+		argv = desk_argv;
+		optind = 0;
 	}
 	store_catch_signals();
 	rc = cmd_identify(&ctx, current_user(), getenv("TCRM_USER"));

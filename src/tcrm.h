@@ -666,6 +666,303 @@ int cmd_db_backup_exec(struct cmd_ctx *, int, char **);
 int cmd_db_restore_exec(struct cmd_ctx *, int, char **);
 int cmd_db_reindex_exec(struct cmd_ctx *, int, char **);
 int cmd_help_exec(struct cmd_ctx *, int, char **);
+
+/* store-draft.c: forms in progress, kept per user in draft.db so work
+ * lost with a session (hang-up, crash) is offered back at the next. */
+struct draft {
+	char *user;
+	char *key;		/* one per open form: "customer/42", "ticket/new/…" */
+	char *entity;
+	uint32_t id;		/* 0: a new record */
+	int64_t saved;		/* microseconds since the epoch */
+	char *focus;		/* field that had the cursor */
+	struct record base;	/* the record as the form opened it */
+	struct record edit;	/* the form's text, field by field */
+};
+void draft_init(struct draft *);
+void draft_free(struct draft *);
+int store_draft_put(struct store *, const struct draft *);
+int store_draft_del(struct store *, const char *user, const char *key);
+/* Every draft of user, newest first. */
+int store_draft_list(struct store *, const char *user, struct draft **,
+    size_t *n);
+
+/* desk-field.c: the desk's input field, measured in grapheme clusters so
+ * CJK, combining marks and emoji move, delete and clip as one. */
+struct dfield {
+	struct buf text;
+	size_t *off;	/* byte offset of each cluster; n + 1 entries */
+	size_t *col;	/* display column of each cluster; n + 1 entries */
+	size_t n;	/* clusters */
+	size_t cur;	/* cursor: a cluster index, 0..n */
+	size_t scroll;	/* first display column shown (one line) */
+	size_t top;	/* first row shown (several lines) */
+	bool multiline;
+};
+enum dfield_op {
+	DF_LEFT,
+	DF_RIGHT,
+	DF_HOME,
+	DF_END,
+	DF_WORD_LEFT,
+	DF_WORD_RIGHT,
+	DF_BACKSPACE,
+	DF_DELETE,
+	DF_KILL_END,
+	DF_KILL_START,
+	DF_KILL_WORD
+};
+/* What a one-line field shows: bytes [start, end) drawn after lead blank
+ * columns; used columns in all; the cursor's column in the field. */
+struct dfield_view {
+	size_t start;
+	size_t end;
+	size_t lead;
+	size_t used;
+	size_t cursor_x;
+	bool more_left;
+	bool more_right;
+};
+struct dfield_row {
+	size_t start;
+	size_t end;
+};
+void dfield_init(struct dfield *, const char *text, bool multiline);
+void dfield_free(struct dfield *);
+void dfield_set(struct dfield *, const char *text);
+const char *dfield_text(const struct dfield *);
+size_t dfield_cursor(const struct dfield *);	/* byte offset */
+size_t dfield_cursor_column(const struct dfield *);
+size_t dfield_width(const struct dfield *);
+void dfield_insert(struct dfield *, const char *);
+void dfield_insert_cp(struct dfield *, int32_t);
+/* False when the key changed nothing (at an edge). */
+bool dfield_edit(struct dfield *, enum dfield_op);
+bool dfield_vertical(struct dfield *, size_t width, int dir);
+void dfield_view(struct dfield *, size_t width, struct dfield_view *);
+size_t dfield_view_rows(struct dfield *, size_t width, size_t height,
+    struct dfield_row *, size_t *cursor_row, size_t *cursor_x);
+
+/* desk-*.c: the curses desk. */
+/* Open the desk on ctx's store (opened here if need be), on a record
+ * when open_entity is given. Returns an exit status. */
+int desk_run(struct cmd_ctx *, const struct entity *open_entity,
+    uint32_t open_id);
+int cmd_desk_exec(struct cmd_ctx *, int, char **);
+/* "zh" or "en": the language of form labels, as the messages. */
+const char *desk_lang(void);
+/* Make the locale UTF-8 or say how; 0 when the desk can run. */
+int desk_locale(char **why);
+
+#ifdef TCRM_DESK_INTERNAL
+/* Desk internals, shared by desk-*.c only. */
+#include <curses.h>
+
+/* A key: a character as its code point, or a curses KEY_* code. */
+#define DK_NONE (-1)
+#define DK_FN 0x40000000
+#define DK(k) (DK_FN | (k))
+#define DK_CTRL(c) ((c) & 0x1f)
+#define DK_ENTER '\r'
+#define DK_ESC 27
+#define DK_TAB '\t'
+#define DK_BACKSPACE DK(KEY_BACKSPACE)
+#define DK_RESIZE DK(KEY_RESIZE)
+
+struct desk;
+struct desk_screen;
+typedef void (*desk_action_fn)(struct desk *, struct desk_screen *);
+/* Key bindings are data: a key names an action, an action names its
+ * function; the key bar, the help screen and the man page check all read
+ * the same tables. */
+struct desk_action {
+	const char *name;
+	const char *label;	/* on the key bar, N_() */
+	const char *help;	/* on the help screen, N_() */
+	desk_action_fn fn;
+};
+struct desk_binding {
+	int key;
+	const char *action;
+	bool bar;
+};
+struct desk_keymap {
+	const char *name;
+	const char *title;	/* N_() */
+	const struct desk_action *actions;
+	const struct desk_binding *bindings;
+};
+#define DESK_KEYMAPS_MAX 6
+struct desk_keychain {
+	const struct desk_keymap *v[DESK_KEYMAPS_MAX];
+	size_t n;
+};
+enum desk_attr {
+	DA_NORMAL,
+	DA_BAR,
+	DA_KEY,
+	DA_SELECT,
+	DA_LABEL,
+	DA_ERROR,
+	DA_DIM,
+	DA_FIELD,
+	DA_FOCUS,
+	DA_TITLE,
+	DA_HEADER,
+	DA_OK,
+	DA_COUNT
+};
+struct desk_screen_ops {
+	const char *name;
+	bool overlay;		/* a pop-up: the screen below shows too */
+	/* Key tables in the order they are tried (the global one last). */
+	void (*keys)(struct desk_screen *, struct desk_keychain *);
+	void (*draw)(struct desk *, struct desk_screen *);
+	/* A key no table binds (typed text); true if used. */
+	bool (*text)(struct desk *, struct desk_screen *, int key);
+	/* The field the editing keys act on, or NULL. */
+	struct dfield *(*field)(struct desk_screen *);
+	/* Input drained: run what the typing asked for (a search). */
+	void (*settle)(struct desk *, struct desk_screen *);
+	/* On top again after the screen above closed. */
+	void (*resume)(struct desk *, struct desk_screen *);
+	/* Unsaved work: keep it as a draft now (idle, hang-up). */
+	void (*keep)(struct desk *, struct desk_screen *, bool force);
+	bool (*dirty)(struct desk_screen *);
+	void (*free)(struct desk *, struct desk_screen *);
+};
+struct desk_screen {
+	const struct desk_screen_ops *ops;
+	void *data;
+	struct desk_screen *below;
+};
+struct desk {
+	struct cmd_ctx *ctx;
+	struct store *store;
+	const struct forms *forms;
+	const char *lang;
+	struct desk_screen *top;
+	char *msg;
+	bool msg_error;
+	bool quit;
+	attr_t attrs[DA_COUNT];
+	int cursor_y;		/* where the terminal cursor goes; -1 hidden */
+	int cursor_x;
+	int key;		/* the key being handled */
+	int64_t last_key_us;
+};
+#define DESK_MIN_COLS 80
+#define DESK_MIN_ROWS 24
+/* desk.c */
+void desk_push(struct desk *, const struct desk_screen_ops *, void *);
+void desk_pop(struct desk *);
+void desk_message(struct desk *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
+void desk_error(struct desk *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
+/* A store call failed: say so in the user's language where we can. */
+void desk_store_error(struct desk *, int rc);
+typedef void (*desk_answer_fn)(struct desk *, void *, int answer);
+/* Ask a question; answer is the key of the chosen choice, or DK_ESC. */
+void desk_ask(struct desk *, const char *question, const char *keys,
+    desk_answer_fn, void *);
+void desk_handle_key(struct desk *, int key);
+void desk_settle(struct desk *);
+void desk_draw(struct desk *);
+int desk_body_top(void);
+int desk_body_rows(void);
+/* Leave curses to run a command on the plain terminal, then come back. */
+int desk_run_outside(struct desk *, int argc, char **argv);
+struct desk *desk_new(struct cmd_ctx *);
+void desk_free(struct desk *);
+void desk_colors(struct desk *);
+/* desk-draw.c: the one place that puts text on the screen. */
+int desk_put(struct desk *, int y, int x, int width, const char *,
+    enum desk_attr);
+void desk_put_pad(struct desk *, int y, int x, int width, const char *,
+    enum desk_attr);
+void desk_fill(struct desk *, int y, int x, int width, enum desk_attr);
+void desk_draw_field(struct desk *, struct dfield *, int y, int x,
+    int width, bool focus, enum desk_attr);
+void desk_draw_area(struct desk *, struct dfield *, int y, int x,
+    int width, int height, bool focus);
+char *desk_time(int64_t us, bool with_date);
+/* A stored value as a screen shows it: enum labels, yes/no, money. */
+char *desk_value(struct desk *, const struct field *, const char *stored);
+const char *desk_label(struct desk *, const struct label *);
+/* desk-keys.c */
+extern const struct desk_keymap desk_global_keys;
+extern const struct desk_keymap desk_browse_keys;
+extern const struct desk_keymap desk_edit_keys;
+void desk_keychain_add(struct desk_keychain *, const struct desk_keymap *);
+/* Run the action bound to key; false when nothing is. */
+bool desk_keys_dispatch(struct desk *, struct desk_screen *, int key);
+char *desk_key_name(int key);
+void desk_keys_bar(struct desk *, struct desk_screen *, int y);
+/* Every key table, for help and `tcrm desk --keys`. */
+extern const struct desk_keymap *const desk_keymaps[];
+extern const struct desk_keymap desk_search_keys, desk_results_keys,
+    desk_card_keys, desk_form_keys, desk_form_text_keys,
+    desk_form_area_keys, desk_form_choice_keys, desk_form_ref_keys,
+    desk_pick_keys, desk_merge_keys, desk_palette_keys, desk_help_keys;
+/* The help screen's lines for a screen: its tables, titled. */
+void desk_keys_help(struct desk_screen *, struct strv *);
+int desk_print_keys(FILE *);
+int desk_normal_key(int key);
+bool desk_printable(int key);
+/* desk-search.c */
+void desk_search_open(struct desk *, const char *query);
+/* desk-card.c */
+void desk_card_open(struct desk *, const struct entity *, uint32_t id);
+/* A new record of e for the card on top, if there is one it belongs to. */
+bool desk_card_new_here(struct desk *, const struct entity *);
+/* desk-form.c */
+struct desk_form_opts {
+	const struct record *preset;	/* values for a new record */
+	bool log_call;			/* focus the outcome, then the note */
+};
+void desk_form_new(struct desk *, const struct entity *,
+    const struct desk_form_opts *);
+void desk_form_edit(struct desk *, const struct entity *, uint32_t id);
+void desk_form_restore(struct desk *, struct draft *);
+/* Offer the drafts a lost session left. */
+void desk_drafts_offer(struct desk *);
+/* desk-pick.c: a pop-up list with type-to-filter. */
+struct desk_pick_item {
+	char *label;
+	char *value;
+	char *key;	/* hotkey shown beside it, may be NULL */
+};
+typedef void (*desk_pick_fill_fn)(struct desk *, void *, const char *filter,
+    struct desk_pick_item **, size_t *);
+typedef void (*desk_pick_done_fn)(struct desk *, void *, const char *value);
+void desk_pick_open(struct desk *, const char *title,
+    struct desk_pick_item *, size_t, const char *filter,
+    desk_pick_done_fn, void *);
+/* Items come from fill at every change of the filter (searches). */
+void desk_pick_open_live(struct desk *, const char *title,
+    desk_pick_fill_fn, desk_pick_done_fn, void *, const char *filter);
+void desk_pick_items_free(struct desk_pick_item *, size_t);
+/* desk-merge.c: both versions of every field two agents changed. */
+struct desk_merge_field {
+	const struct field *field;
+	char *mine;
+	char *theirs;
+	int pick;	/* 0 none yet, 1 mine, 2 theirs */
+};
+typedef void (*desk_merge_done_fn)(struct desk *, void *,
+    struct desk_merge_field *, size_t, bool saved);
+/* Three-way merge: fields changed on one side only are taken from that
+ * side into *out; the overlapping ones are returned for the agent. */
+void desk_merge_records(const struct entity *, const struct record *base,
+    const struct record *mine, const struct record *theirs,
+    struct record *out, struct desk_merge_field **, size_t *);
+void desk_merge_open(struct desk *, const struct entity *, uint32_t id,
+    const char *who, struct desk_merge_field *, size_t,
+    desk_merge_done_fn, void *);
+/* desk-palette.c */
+void desk_palette_open(struct desk *);
+/* desk-help.c */
+void desk_help_open(struct desk *, struct desk_screen *);
+#endif
 int cmd_import_exec(struct cmd_ctx *, int, char **);
 int cmd_export_exec(struct cmd_ctx *, int, char **);
 
@@ -726,6 +1023,7 @@ struct store {
 	DB *audit;
 	DB *audit_by_record;
 	DB *audit_by_import;
+	DB *drafts;			/* forms in progress (store-draft.c) */
 	char *err;
 	struct strv notices;
 	uint32_t audit_counter;
@@ -766,6 +1064,8 @@ int st_audit_write(struct store *, DB_TXN *, const char *action,
     const struct entity *, const struct record *old,
     const struct record *new);
 int st_audit_open(struct store *, DB_TXN *);
+/* store-draft.c */
+int st_draft_open(struct store *, DB_TXN *);
 /* Fields of entity/id changed after version `since`, and by whom. */
 int st_changed_since(struct store *, DB_TXN *, const struct entity *,
     uint32_t id, uint32_t since, struct strv *fields, struct strv *users);

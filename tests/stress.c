@@ -9,6 +9,9 @@
  *                                  id of each committed one to ACK
  *   stress check HOME ACK          every acknowledged id must be there
  *   stress touch HOME              one write; prints its time in ms
+ *   stress raw HOME F=V...         create a customer with exactly these
+ *                                  values, unchecked (hostile text that
+ *                                  `tcrm add` refuses); prints its id
  */
 #include "tcrm.h"
 
@@ -204,6 +207,48 @@ cmd_check(const char *home, const char *ack)
 	return missing == 0 ? 0 : 1;
 }
 
+struct raw {
+	int argc;
+	char **argv;
+	uint32_t id;
+};
+
+static int
+raw_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct raw *rw = arg;
+	struct record r;
+	int rc;
+
+	record_init(&r);
+	for (int i = 0; i < rw->argc; i++) {
+		char *eq = strchr(rw->argv[i], '='), *name;
+
+		if (eq == NULL)
+			continue;
+		name = strndup(rw->argv[i], (size_t)(eq - rw->argv[i]));
+		record_set(&r, name, eq + 1);
+		free(name);
+	}
+	rc = store_create(s, t, customer, &r);
+	rw->id = r.id;
+	record_free(&r);
+	return rc;
+}
+
+static int
+cmd_raw(const char *home, int argc, char **argv)
+{
+	struct store *s = open_store(home);
+	struct raw rw = { argc, argv, 0 };
+
+	if (store_run(s, raw_txn, &rw) != ST_OK)
+		die("raw", s);
+	store_close(s);
+	printf("%u\n", rw.id);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,6 +269,8 @@ main(int argc, char **argv)
 		return cmd_writer(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argv[2], argv[3]);
+	if (argc >= 4 && strcmp(argv[1], "raw") == 0)
+		return cmd_raw(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && strcmp(argv[1], "touch") == 0) {
 		double t0 = now_ms();
 		struct store *s = open_store(argv[2]);
