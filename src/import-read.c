@@ -388,15 +388,16 @@ yaml_raw(struct row *row)
 
 	buf_init(&b);
 	for (size_t i = 0; i < row->cols.n; i++) {
-		char *k = json_dumps(json_string(row->cols.v[i]),
-		    JSON_ENCODE_ANY);
+		json_t *jk = json_string(row->cols.v[i]);
 		json_t *jv = json_string(row->vals.v[i]);
+		char *k = json_dumps(jk, JSON_ENCODE_ANY);
 		char *v = json_dumps(jv, JSON_ENCODE_ANY);
 
 		/* JSON strings are valid YAML scalars. */
 		buf_printf(&b, "%s%s: %s\n", i ? "  " : "- ", k, v);
 		free(k);
 		free(v);
+		json_decref(jk);
 		json_decref(jv);
 	}
 	row->raw = buf_detach(&b);

@@ -1323,6 +1323,9 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	    "(stdin)", o->encoding, &err) != 0) {
 		cmd_error(ctx, "%s", err);
 		free(err);
+		source_close(&im.src);
+		if (fd > 0)
+			close(fd);
 		return EX_USAGE;
 	}
 	if (parse_links(&im) != 0 || parse_keys(&im) != 0) {
@@ -1436,6 +1439,8 @@ merge_undo(struct undo_set *us)
 {
 	size_t out = 0;
 
+	if (us->n == 0)
+		return;
 	qsort(us->v, us->n, sizeof *us->v, undo_cmp);
 	for (size_t i = 0; i < us->n; ) {
 		struct undo *first = &us->v[i], merged = *first;
@@ -1617,7 +1622,8 @@ revert_run(struct cmd_ctx *ctx, const char *id, bool force, bool quiet,
 	order = xcalloc(us.n + 1, sizeof *order);
 	for (size_t i = 0; i < us.n; i++)
 		order[i] = &us.v[i];
-	qsort(order, us.n, sizeof *order, seq_cmp);
+	if (us.n > 0)
+		qsort(order, us.n, sizeof *order, seq_cmp);
 	/* Batches from the newest end, so children go before parents. */
 	for (size_t to = us.n; to > 0 && rc == ST_OK; ) {
 		size_t from = to > REVERT_BATCH ? to - REVERT_BATCH : 0;
