@@ -68,6 +68,7 @@ struct importer {
 	double t0;
 	double last_progress;
 	off_t input_size;	/* a regular file's size, for the ETA */
+	size_t batches;
 	/* per batch attempt */
 	size_t failed;		/* index of the row that failed, or -1 */
 	char *failed_why;
@@ -988,6 +989,9 @@ flush_batch(struct importer *im)
 	for (size_t i = 0; i < im->nrows; i++)
 		pending_free(&im->rows[i]);
 	im->nrows = 0;
+	/* A million rows write gigabytes of log: keep it trimmed. */
+	if (rc == ST_OK && ++im->batches % 25 == 0)
+		store_trim_logs(im->store);
 	progress(im, false);
 	return rc;
 }

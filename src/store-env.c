@@ -377,7 +377,7 @@ store_reopen(struct store *s)
 
 /* Keep the log directory from growing without an operator: checkpoint
  * once enough log has been written, then drop logs no longer needed. */
-static void
+void
 store_trim_logs(struct store *s)
 {
 	char **list = NULL;

@@ -433,6 +433,9 @@ int store_lookup(struct store *, struct txn *, const struct field *,
  * nothing either way; only a machine crash can lose unsynced commits. */
 void store_set_nosync(struct store *, bool);
 int store_sync(struct store *);
+/* A checkpoint once enough log was written, then remove the log files
+ * no longer needed: long writers call it now and then. */
+void store_trim_logs(struct store *);
 /* Later changes are audited as part of this import (NULL: none). */
 void store_set_import(struct store *, const char *import_id);
 /* Small named values beside the data (import journals), in a txn. */
