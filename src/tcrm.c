@@ -32,7 +32,10 @@ current_user(void)
 }
 
 /* As sshd's ForceCommand (SSH_ORIGINAL_COMMAND) or login shell (-c), the
- * command arrives as one line: split it as tcrmd does, without a shell. */
+ * command arrives as one line: split it as tcrmd does, without a shell.
+ * Commands may reorder their argv, so they get a copy of the pointers. */
+static char **ssh_argv;
+
 static int
 ssh_words(const char *line, struct strv *words, int *argc, char ***argv)
 {
@@ -46,7 +49,10 @@ ssh_words(const char *line, struct strv *words, int *argc, char ***argv)
 	}
 	skip = split_skip_program(words);
 	*argc = (int)(words->n - skip);
-	*argv = words->n > skip ? words->v + skip : NULL;
+	ssh_argv = xcalloc(words->n - skip + 1, sizeof *ssh_argv);
+	for (size_t i = skip; i < words->n; i++)
+		ssh_argv[i - skip] = words->v[i];
+	*argv = ssh_argv;
 	optind = 0;
 	return 0;
 }
@@ -113,6 +119,7 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = cmd_run(&ctx, argc - optind, argv + optind);
 	strv_free(&words);
+	free(ssh_argv);
 	store_close(ctx.store);
 	if (ctx.forms != NULL)
 		forms_free(ctx.forms);

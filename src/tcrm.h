@@ -985,6 +985,43 @@ int split_command(const char *line, struct strv *argv, char **why);
 /* 1 if argv starts with the program's own name ("tcrm"), else 0. */
 size_t split_skip_program(const struct strv *argv);
 
+/* server-*.c, tcrmd.c: tcrmd, the SSH server. */
+struct server_config {
+	char *home;		/* the environment directory */
+	char *forms_dir;	/* NULL: as tcrm finds them */
+	char *address;
+	char *port;
+	char *host_key;		/* NULL: HOME/ssh_host_ed25519_key */
+	char *admin_key;	/* a first admin's public key file */
+	char *admin_name;
+	unsigned max_sessions;
+	unsigned max_sessions_per_user;
+	unsigned max_auth_tries;
+	unsigned login_grace_time;	/* seconds */
+	unsigned idle_timeout;		/* seconds; 0: none */
+	unsigned checkpoint_interval;	/* seconds */
+	bool foreground;
+};
+void server_config_init(struct server_config *);
+void server_config_free(struct server_config *);
+/* One "key value" setting; -1 with *err (owned) when it is wrong. */
+int server_config_set(struct server_config *, const char *key,
+    const char *value, char **err);
+/* A file of settings; every problem is appended to errors. */
+int server_config_load(struct server_config *, const char *path, bool must,
+    struct strv *errors);
+/* syslog, or stderr in the foreground; priorities as syslog's. */
+void server_log_open(bool foreground);
+void server_log(int priority, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
+/* Accept connections until SIGTERM; a process per connection. */
+int server_listen(const struct server_config *, struct forms **);
+/* Make name an admin with the key in file, unless (only_first) an enabled
+ * admin exists already. Returns an exit status. */
+int server_first_admin(const struct server_config *, struct forms *,
+    const char *name, const char *file, bool only_first);
+/* Open the store in a child and checkpoint it; returns the child. */
+int server_checkpoint(const struct server_config *, struct forms *);
+
 #ifdef TCRM_STORE_INTERNAL
 /* Store internals, shared by store-*.c only. */
 #include <db.h>
@@ -1072,6 +1109,96 @@ int st_draft_open(struct store *, DB_TXN *);
 /* Fields of entity/id changed after version `since`, and by whom. */
 int st_changed_since(struct store *, DB_TXN *, const struct entity *,
     uint32_t id, uint32_t since, struct strv *fields, struct strv *users);
+#endif
+
+#ifdef TCRM_SERVER_INTERNAL
+/* Server internals, shared by server-*.c only. */
+#include <libssh/callbacks.h>
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+enum session_request {
+	REQ_NONE,
+	REQ_SHELL,
+	REQ_EXEC
+};
+/* The half of a session that talks to the client once the command runs:
+ * channel data to the worker's stdin, its stdout and stderr back. */
+struct bridge {
+	pid_t worker;
+	int in_fd;		/* the worker's stdin (the PTY master) */
+	int out_fd;		/* its stdout (the PTY master) */
+	int err_fd;		/* its stderr; -1 on a PTY */
+	int status_fd;		/* its exit status arrives here */
+	bool pty;
+	short watched[4];	/* events registered for in, out, err, status */
+	char held[65536];	/* read from the channel, not yet written */
+	size_t held_len;
+	size_t held_off;
+	bool in_waiting;	/* libssh holds client data for in_fd */
+	bool in_closed;
+	bool client_eof;
+	bool out_eof;
+	bool err_eof;
+	int status;		/* -1: unknown yet; -2: the worker died */
+	bool finished;		/* exit status, EOF and close sent */
+	bool client_gone;
+	int64_t last_activity;	/* milliseconds, monotonic */
+	int64_t linger_until;
+};
+struct session {
+	const struct server_config *cfg;
+	struct forms *forms;
+	char peer[80];
+	int64_t started;	/* milliseconds, monotonic */
+	ssh_session ssh;
+	ssh_event event;
+	ssh_channel channel;
+	struct ssh_server_callbacks_struct server_cb;
+	struct ssh_channel_callbacks_struct channel_cb;
+	struct store *store;	/* opened for the first key offered */
+	unsigned auth_tries;
+	bool authenticated;
+	bool give_up;
+	char *asked;		/* the user name the client gave */
+	struct user user;	/* that user, if the store knows them */
+	bool user_known;
+	char *fingerprint;	/* of the key that signed in */
+	int slot_fd;
+	bool pty;
+	char *term;
+	struct winsize ws;
+	int pty_master;
+	int pty_slave;
+	struct strv env;	/* LANG and LC_* as the client sent them */
+	enum session_request request;
+	char *command;
+	bool bridging;		/* in the bridge process */
+	struct bridge br;
+};
+int64_t server_now_ms(void);
+void quick_ack(int fd);
+/* server-session.c */
+void session_run(const struct server_config *, struct forms *, ssh_bind,
+    int fd, const char *peer) TCRM_ATTR_NORETURN;
+void session_exit(struct session *, int status) TCRM_ATTR_NORETURN;
+/* server-auth.c */
+int auth_pubkey(ssh_session, const char *user, struct ssh_key_struct *,
+    char state, void *);
+/* Claim a session slot for the user (limits in total and per user);
+ * -1 with *why (owned) when over a limit. */
+int slot_claim(struct session *, char **why);
+void slot_release(struct session *);
+/* server-bridge.c */
+void bridge_run(struct session *) TCRM_ATTR_NORETURN;
+int bridge_data(struct session *, void *, uint32_t, int is_stderr);
+void bridge_client_eof(struct session *);
+void bridge_resize(struct session *);
+/* server-worker.c */
+void worker_run(struct session *, int status_fd) TCRM_ATTR_NORETURN;
 #endif
 
 #endif /* TCRM_H */
