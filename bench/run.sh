@@ -42,3 +42,11 @@ if [ -x "$imp" ]; then
 	"$imp" -n "${BENCH_IMPORT_ROWS:-100000,1000000}" -d "$work" \
 		"$builddir/tcrm"
 fi
+
+# bench/desk: CPU time and terminal bytes per search keystroke on the desk.
+desk=$builddir/bench/desk
+if [ -x "$desk" ]; then
+	echo
+	echo "bench/desk: $n customers"
+	"$desk" -n "$n" -d "$work/desk" ${BENCH_DESK_ARGS:-}
+fi

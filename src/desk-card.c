@@ -201,7 +201,7 @@ card_load_refs(struct store *s, struct txn *t, struct desk *d,
 		uint32_t id;
 		int rc;
 
-		if (f->type != FT_REF || (f->read_roles & d->ctx->role) == 0 ||
+		if (f->type != FT_REF || !field_readable(f, d->ctx->role) ||
 		    !cmd_parse_id(record_get(&c->rec, f->name), &id))
 			continue;
 		c->refs = xreallocarray(c->refs, c->nrefs + 1,
@@ -239,7 +239,7 @@ card_txn(struct store *s, struct txn *t, void *arg)
 	for (size_t i = 0; i < forms->n; i++) {
 		const struct entity *from = &forms->entities[i];
 
-		if ((from->read_roles & cr->desk->ctx->role) == 0)
+		if (!entity_readable(from, cr->desk->ctx->role))
 			continue;
 		for (size_t j = 0; j < from->nfields; j++) {
 			const struct field *f = &from->fields[j];
@@ -322,7 +322,7 @@ static bool
 card_shows_field(struct desk *d, const struct card *c,
     const struct field *f)
 {
-	return (f->read_roles & d->ctx->role) != 0 && f->type != FT_REF &&
+	return field_readable(f, d->ctx->role) && f->type != FT_REF &&
 	    f->type != FT_LONGTEXT && *record_get(&c->rec, f->name) != '\0' &&
 	    (c->entity->title == NULL || strcmp(f->name, c->entity->title));
 }
@@ -360,7 +360,7 @@ card_build_rows(struct desk *d, struct card *c, struct card_rows *rs)
 		const char *v = record_get(&c->rec, f->name);
 
 		if (f->type != FT_LONGTEXT || *v == '\0' ||
-		    (f->read_roles & d->ctx->role) == 0)
+		    !field_readable(f, d->ctx->role))
 			continue;
 		for (size_t j = 0; j < card_note_lines(v); j++)
 			rows_add(rs, CR_NOTE, i, j);
@@ -547,7 +547,7 @@ card_item_cells(struct desk *d, const struct card_section *sec,
 		const struct field *f = entity_field(e, e->list.v[i]);
 
 		if (f == NULL || f == sec->via ||
-		    (f->read_roles & d->ctx->role) == 0)
+		    !field_readable(f, d->ctx->role))
 			continue;
 		if (f->type == FT_REF) {
 			const char *v = record_get(r, f->name);
@@ -932,7 +932,7 @@ card_new(struct desk *d, struct desk_screen *s)
 	for (size_t i = 0; i < d->forms->n; i++) {
 		const struct entity *e = &d->forms->entities[i];
 
-		if (!card_relates(c, e) || (e->write_roles & d->ctx->role) == 0)
+		if (!card_relates(c, e) || !entity_writable(e, d->ctx->role))
 			continue;
 		items = xreallocarray(items, n + 1, sizeof *items);
 		items[n].label = xstrdup(desk_label(d, &e->label));
@@ -1043,7 +1043,7 @@ desk_card_open(struct desk *d, const struct entity *e, uint32_t id)
 {
 	struct card *c;
 
-	if ((e->read_roles & d->ctx->role) == 0) {
+	if (!entity_readable(e, d->ctx->role)) {
 		desk_error(d, _("Your role may not read %s records."),
 		    desk_label(d, &e->label));
 		return;

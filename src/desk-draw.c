@@ -92,6 +92,31 @@ desk_fill(struct desk *d, int y, int x, int width, enum desk_attr attr)
 	wattr_set(stdscr, A_NORMAL, 0, NULL);
 }
 
+/* A frame of line-drawing characters around a pop-up, its title in the
+ * top edge; the inside is cleared. */
+void
+desk_box(struct desk *d, int y, int x, int h, int w, const char *title)
+{
+	if (h < 2 || w < 2)
+		return;
+	for (int i = 1; i < h - 1; i++) {
+		desk_fill(d, y + i, x, w, DA_NORMAL);
+		mvwaddch(stdscr, y + i, x, ACS_VLINE);
+		mvwaddch(stdscr, y + i, x + w - 1, ACS_VLINE);
+	}
+	mvwaddch(stdscr, y, x, ACS_ULCORNER);
+	mvwhline(stdscr, y, x + 1, ACS_HLINE, w - 2);
+	mvwaddch(stdscr, y, x + w - 1, ACS_URCORNER);
+	mvwaddch(stdscr, y + h - 1, x, ACS_LLCORNER);
+	mvwhline(stdscr, y + h - 1, x + 1, ACS_HLINE, w - 2);
+	mvwaddch(stdscr, y + h - 1, x + w - 1, ACS_LRCORNER);
+	if (title != NULL && *title != '\0') {
+		int tw = desk_put(d, y, x + 2, w - 4, title, DA_TITLE);
+
+		(void)tw;
+	}
+}
+
 void
 desk_put_pad(struct desk *d, int y, int x, int width, const char *s,
     enum desk_attr attr)

@@ -171,7 +171,7 @@ form_add_slot(struct desk *d, struct form *f, const struct field *fl,
 {
 	struct slot *sl;
 
-	if (fl == NULL || (fl->read_roles & d->ctx->role) == 0 ||
+	if (fl == NULL || !field_readable(fl, d->ctx->role) ||
 	    form_has_slot(f, fl))
 		return;
 	f->slots = xreallocarray(f->slots, f->n + 1, sizeof *f->slots);
@@ -182,7 +182,7 @@ form_add_slot(struct desk *d, struct form *f, const struct field *fl,
 	sl->row = row;
 	sl->col = col;
 	sl->ncols = ncols;
-	sl->readonly = (fl->write_roles & d->ctx->role) == 0;
+	sl->readonly = !field_writable(fl, d->ctx->role);
 	dfield_init(&sl->edit, "", sl->kind == SK_AREA);
 	sl->initial = xstrdup("");
 }
@@ -977,6 +977,9 @@ form_find_dups(struct desk *d, struct form *f)
 			    &sl->dup_hits);
 			if (rc != ST_OK)
 				desk_store_error(d, rc);
+			for (size_t j = 0; j < sl->dup_hits.n; j++)
+				hit_hide_unreadable(&sl->dup_hits.v[j],
+				    d->ctx->role);
 		}
 		free(owned);
 	}
@@ -1226,6 +1229,7 @@ ref_fill(struct desk *d, void *arg, const char *filter,
 	}
 	*items = xcalloc(hits.n + 1, sizeof **items);
 	for (size_t i = 0; i < hits.n; i++) {
+		hit_hide_unreadable(&hits.v[i], d->ctx->role);
 		(*items)[i].label = xasprintf("#%u %s%s%s", hits.v[i].id,
 		    hits.v[i].title, *hits.v[i].subtitle ? " · " : "",
 		    hits.v[i].subtitle);
@@ -1663,7 +1667,7 @@ static const struct desk_screen_ops form_ops = {
 static bool
 form_may_write(struct desk *d, const struct entity *e)
 {
-	if ((e->write_roles & d->ctx->role) != 0)
+	if (entity_writable(e, d->ctx->role))
 		return true;
 	desk_error(d, _("Your role may not write %s records."),
 	    desk_label(d, &e->label));

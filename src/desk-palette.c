@@ -39,7 +39,7 @@ palette_names(struct desk *d, struct palette *p)
 		const struct entity *e = &d->forms->entities[i];
 		char *name, *about;
 
-		if ((e->write_roles & d->ctx->role) == 0)
+		if (!entity_writable(e, d->ctx->role))
 			continue;
 		name = xasprintf("new %s", e->name);
 		about = xasprintf(_("a new %s"), desk_label(d, &e->label));

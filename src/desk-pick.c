@@ -107,7 +107,7 @@ static void
 pick_draw(struct desk *d, struct desk_screen *s)
 {
 	struct pick *p = s->data;
-	int w = pick_width(p), x = (COLS - w) / 2, y = 3;
+	int w = pick_width(p) + 2, x = (COLS - w) / 2, y = 3;
 	int rows = desk_body_rows() - 6;
 	const char *fl = _("Filter:");
 	int fw = (int)utf8_width(fl);
@@ -120,36 +120,30 @@ pick_draw(struct desk *d, struct desk_screen *s)
 		p->top = p->sel;
 	if (p->sel >= p->top + (size_t)rows)
 		p->top = p->sel + 1 - (size_t)rows;
-	desk_fill(d, y, x, w, DA_BAR);
-	desk_put(d, y, x + 1, w - 2, p->title, DA_BAR);
-	desk_fill(d, y + 1, x, w, DA_NORMAL);
-	desk_put(d, y + 1, x + 1, fw, fl, DA_LABEL);
-	desk_draw_field(d, &p->filter, y + 1, x + fw + 2, w - fw - 3, true,
+	desk_box(d, y, x, rows + 3, w, p->title);
+	desk_put(d, y + 1, x + 2, fw, fl, DA_LABEL);
+	desk_draw_field(d, &p->filter, y + 1, x + fw + 3, w - fw - 5, true,
 	    DA_FOCUS);
 	for (int i = 0; i < rows; i++) {
 		size_t k = p->top + (size_t)i;
 		int ry = y + 2 + i;
+		const struct desk_pick_item *it;
+		enum desk_attr a;
 
-		desk_fill(d, ry, x, w, DA_NORMAL);
 		if (k >= p->nshown) {
 			if (i == 0)
-				desk_put(d, ry, x + 2, w - 3, _("(nothing "
+				desk_put(d, ry, x + 2, w - 4, _("(nothing "
 				    "matches)"), DA_DIM);
 			continue;
 		}
-		{
-			const struct desk_pick_item *it =
-			    &p->items[p->shown[k]];
-			enum desk_attr a = k == p->sel ? DA_SELECT : DA_NORMAL;
-
-			desk_fill(d, ry, x, w, a);
-			if (it->key != NULL)
-				desk_put(d, ry, x + 1, 2, it->key,
-				    a == DA_SELECT ? a : DA_LABEL);
-			desk_put(d, ry, x + 4, w - 5, it->label, a);
-		}
+		it = &p->items[p->shown[k]];
+		a = k == p->sel ? DA_SELECT : DA_NORMAL;
+		desk_fill(d, ry, x + 1, w - 2, a);
+		if (it->key != NULL)
+			desk_put(d, ry, x + 2, 2, it->key,
+			    a == DA_SELECT ? a : DA_LABEL);
+		desk_put(d, ry, x + 5, w - 7, it->label, a);
 	}
-	desk_fill(d, y + 2 + rows, x, w, DA_BAR);
 }
 
 static void

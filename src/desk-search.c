@@ -18,6 +18,18 @@ struct search {
 	size_t sel;
 	size_t top;
 	bool in_list;
+	struct last_seen *seen;	/* last interactions already looked up */
+	size_t nseen;
+	size_t seen_next;
+};
+
+/* Each key mostly shows rows the previous key showed: their last
+ * interaction is remembered, not read again. */
+#define SEARCH_SEEN_MAX 256
+struct last_seen {
+	const struct entity *entity;
+	uint32_t id;
+	char *text;		/* NULL: none */
 };
 
 static size_t
@@ -41,6 +53,44 @@ search_clear_hits(struct search *se)
 
 /* ---- the last interaction of each hit ------------------------------- */
 
+static struct last_seen *
+seen_find(struct search *se, const struct hit *h)
+{
+	for (size_t i = 0; i < se->nseen; i++) {
+		if (se->seen[i].entity == h->entity && se->seen[i].id == h->id)
+			return &se->seen[i];
+	}
+	return NULL;
+}
+
+static void
+seen_add(struct search *se, const struct hit *h, const char *text)
+{
+	struct last_seen *ls;
+
+	if (se->seen == NULL)
+		se->seen = xcalloc(SEARCH_SEEN_MAX, sizeof *se->seen);
+	if (se->nseen < SEARCH_SEEN_MAX)
+		ls = &se->seen[se->nseen++];
+	else {
+		ls = &se->seen[se->seen_next];
+		se->seen_next = (se->seen_next + 1) % SEARCH_SEEN_MAX;
+		free(ls->text);
+	}
+	ls->entity = h->entity;
+	ls->id = h->id;
+	ls->text = text ? xstrdup(text) : NULL;
+}
+
+/* A save may have logged a call: forget what was looked up. */
+static void
+seen_clear(struct search *se)
+{
+	for (size_t i = 0; i < se->nseen; i++)
+		free(se->seen[i].text);
+	se->nseen = se->seen_next = 0;
+}
+
 struct last_run {
 	struct desk *desk;
 	struct search *se;
@@ -57,8 +107,21 @@ interaction_ref(const struct entity *ie, const struct entity *to)
 	return NULL;
 }
 
+static int
+this_year(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	return tm.tm_year + 1900;
+}
+
+/* "03-05 Answered" this year, "2025-03-05 Answered" before: the list is
+ * redrawn on every key, so every cell counts on a slow link. */
 static char *
-last_text(struct desk *d, const struct record *r, const struct entity *ie)
+last_text(struct desk *d, const struct record *r, const struct entity *ie,
+    int year)
 {
 	const struct field *disp = entity_field(ie, "disposition");
 	const struct field *chan = entity_field(ie, "channel");
@@ -69,7 +132,10 @@ last_text(struct desk *d, const struct record *r, const struct entity *ie)
 	    desk_value(d, disp, record_get(r, disp->name)) :
 	    chan ? desk_value(d, chan, record_get(r, chan->name)) :
 	    xstrdup("");
-	out = xasprintf("%.10s %s", when, what);
+	if (strlen(when) >= 10 && atoi(when) == year)
+		out = xasprintf("%.5s %s", when + 5, what);
+	else
+		out = xasprintf("%.10s %s", when, what);
 	free(what);
 	return out;
 }
@@ -81,6 +147,7 @@ last_txn(struct store *s, struct txn *t, void *arg)
 	struct search *se = lr->se;
 	const struct entity *ie = forms_entity(lr->desk->forms, "interaction");
 	size_t rows = search_rows();
+	int year = this_year();
 
 	for (size_t i = 0; i < se->hits.n && i < rows; i++) {
 		const struct hit *h = &se->hits.v[i];
@@ -92,7 +159,7 @@ last_txn(struct store *s, struct txn *t, void *arg)
 
 		free(se->last[i]);
 		se->last[i] = NULL;
-		if (f == NULL)
+		if (f == NULL || seen_find(se, h) != NULL)
 			continue;
 		if ((rc = store_referrers(s, t, f, h->id, &ids, &n)) != ST_OK)
 			return rc;
@@ -106,33 +173,93 @@ last_txn(struct store *s, struct txn *t, void *arg)
 			continue;
 		if (rc != ST_OK)
 			return rc;
-		se->last[i] = last_text(lr->desk, &r, ie);
+		se->last[i] = last_text(lr->desk, &r, ie, year);
 		record_free(&r);
 	}
 	return ST_OK;
+}
+
+static bool
+search_needs_lookup(struct search *se)
+{
+	for (size_t i = 0; i < se->hits.n && i < search_rows(); i++) {
+		if (seen_find(se, &se->hits.v[i]) == NULL)
+			return true;
+	}
+	return false;
+}
+
+static void
+search_last_interactions(struct desk *d, struct search *se)
+{
+	struct last_run lr = { d, se };
+	int rc;
+
+	se->last = xcalloc(se->hits.n + 1, sizeof *se->last);
+	if (search_needs_lookup(se)) {
+		if ((rc = store_run(d->store, last_txn, &lr)) != ST_OK) {
+			desk_store_error(d, rc);
+			return;
+		}
+		for (size_t i = 0; i < se->hits.n && i < search_rows(); i++) {
+			if (seen_find(se, &se->hits.v[i]) == NULL)
+				seen_add(se, &se->hits.v[i], se->last[i]);
+		}
+	}
+	for (size_t i = 0; i < se->hits.n && i < search_rows(); i++) {
+		struct last_seen *ls = seen_find(se, &se->hits.v[i]);
+
+		if (se->last[i] == NULL && ls != NULL && ls->text != NULL)
+			se->last[i] = xstrdup(ls->text);
+	}
+}
+
+/*
+ * A surname, a letter or a mobile prefix matches a good part of a
+ * million customers and paints a list nobody reads (over a slow link, on
+ * every key): a search starts at two characters (Chinese or Latin) or
+ * five digits.
+ */
+static bool
+search_worth_it(const char *q)
+{
+	size_t digits = 0, letters = 0, len = strlen(q);
+
+	while (len > 0) {
+		int32_t cp;
+		size_t n = utf8_decode(q, len, &cp);
+
+		if (cp >= '0' && cp <= '9')
+			digits++;
+		else if (cp > ' ' && cp != '-' && cp != '+' && cp != '(' &&
+		    cp != ')' && cp != '.')
+			letters++;
+		q += n;
+		len -= n;
+	}
+	return letters >= 2 || digits >= 5 || (letters >= 1 && digits >= 1);
 }
 
 static void
 search_run(struct desk *d, struct search *se)
 {
 	const char *q = dfield_text(&se->query);
-	struct last_run lr = { d, se };
 	int rc;
 
 	search_clear_hits(se);
 	free(se->searched);
 	se->searched = xstrdup(q);
 	se->limit = search_rows();
-	if (*q == '\0')
+	if (!search_worth_it(q))
 		return;
 	rc = store_find(d->store, q, NULL, se->limit, &se->hits);
 	if (rc != ST_OK) {
 		desk_store_error(d, rc);
 		return;
 	}
-	se->last = xcalloc(se->hits.n + 1, sizeof *se->last);
-	if ((rc = store_run(d->store, last_txn, &lr)) != ST_OK)
-		desk_store_error(d, rc);
+	for (size_t i = 0; i < se->hits.n; i++)
+		hit_hide_unreadable(&se->hits.v[i], d->ctx->role);
+	search_last_interactions(d, se);
 }
 
 static void
@@ -153,6 +280,7 @@ search_resume(struct desk *d, struct desk_screen *s)
 	/* A save elsewhere may have changed what the list shows. */
 	free(se->searched);
 	se->searched = NULL;
+	seen_clear(se);
 	search_settle(d, s);
 }
 
@@ -173,27 +301,109 @@ search_columns(struct columns *c)
 	c->last = avail - c->name - c->company - c->phones;
 }
 
+static const char *
+search_country(void)
+{
+	const char *cc = getenv("TCRM_COUNTRY");
+
+	return cc != NULL && *cc != '\0' ? cc : "86";
+}
+
+/* One number as a list shows it, the same way whatever spelling it was
+ * stored in: "138 0013 8000", "010 6552 1234", "+1 5550100". */
+static char *
+phone_shown(const char *text)
+{
+	const char *cc = search_country(), *n, *why;
+	struct phone ph;
+	size_t ccl = strlen(cc), len;
+	char *out;
+
+	if (phone_parse(text, cc, &ph, &why) != 0)
+		return xstrdup(text);
+	if (strncmp(ph.digits, cc, ccl) != 0)
+		out = xasprintf("+%s", ph.digits);
+	else {
+		n = ph.digits + ccl;
+		len = strlen(n);
+		if (len == 11 && n[0] == '1')
+			out = xasprintf("%.3s %.4s %.4s", n, n + 3, n + 7);
+		else if (len >= 9 && (n[0] == '1' || n[0] == '2'))
+			out = xasprintf("0%.2s %.4s %s", n, n + 2, n + 6);
+		else if (len >= 9)
+			out = xasprintf("0%.3s %s", n, n + 3);
+		else
+			out = xstrdup(n);
+	}
+	if (*ph.ext != '\0') {
+		char *with = xasprintf("%s#%s", out, ph.ext);
+
+		free(out);
+		out = with;
+	}
+	return out;
+}
+
 static char *
 hit_phones(const struct hit *h)
 {
 	const char *nl = strchr(h->phones, '\n');
 	size_t more = 0;
+	char *first, *out;
 
+	if (*h->phones == '\0')
+		return xstrdup("");
+	first = nl ? xstrndup(h->phones, (size_t)(nl - h->phones)) :
+	    xstrdup(h->phones);
+	out = phone_shown(first);
+	free(first);
 	if (nl == NULL)
-		return xstrdup(h->phones);
+		return out;
 	for (const char *p = nl; p != NULL; p = strchr(p + 1, '\n'))
 		more++;
-	return xasprintf("%.*s +%zu", (int)(nl - h->phones), h->phones, more);
+	first = out;
+	out = xasprintf("%s +%zu", first, more);
+	free(first);
+	return out;
+}
+
+/* "华信科技有限公司" is 华信科技 in a list, "Acme Trading Ltd." Acme
+ * Trading: the legal form says nothing there and costs a redraw. */
+static char *
+short_company(const char *s)
+{
+	static const char *const forms[] = { "股份有限公司", "集团有限公司",
+	    "有限责任公司", "有限公司", "公司", " Co., Ltd.", " Co., Ltd",
+	    " Ltd.", " Ltd", " Inc.", " Inc", " GmbH", " LLC", " S.A.",
+	    " Pte Ltd", " B.V.", " Corp.", " Corporation", NULL };
+	size_t len = strlen(s);
+
+	for (size_t i = 0; forms[i] != NULL; i++) {
+		size_t n = strlen(forms[i]);
+
+		if (len > n + 2 && strcmp(s + len - n, forms[i]) == 0) {
+			len -= n;
+			while (len > 0 && (s[len - 1] == ',' || s[len - 1] == ' '))
+				len--;
+			break;
+		}
+	}
+	return xstrndup(s, len);
 }
 
 static char *
 hit_company(struct desk *d, const struct hit *h)
 {
+	char *co, *out;
+
 	if (strcmp(h->entity->name, "customer") == 0)
-		return xstrdup(h->subtitle);
+		return short_company(h->subtitle);
 	/* Anything else says what it is: a contact shows its customer. */
-	return xasprintf("%s%s(%s)", h->subtitle, *h->subtitle ? " " : "",
+	co = short_company(h->subtitle);
+	out = xasprintf("%s%s(%s)", co, *co ? " " : "",
 	    desk_label(d, &h->entity->label));
+	free(co);
+	return out;
 }
 
 static void
@@ -212,10 +422,10 @@ search_draw_hit(struct desk *d, struct search *se, size_t i, int y,
 	x += c->company + 1;
 	desk_put(d, y, x, c->phones, phones, a);
 	x += c->phones + 1;
+	/* Nothing else in the column: every cell of a list that is drawn
+	 * again on each key costs the slow link. */
 	if (se->last != NULL && se->last[i] != NULL)
 		desk_put(d, y, x, c->last, se->last[i], a);
-	else if (*h->email)
-		desk_put(d, y, x, c->last, h->email, a == DA_SELECT ? a : DA_DIM);
 	free(company);
 	free(phones);
 }
@@ -231,6 +441,9 @@ search_draw_hint(struct desk *d, struct search *se)
 		desk_put(d, SEARCH_LIST_Y + 1, 2, COLS - 4, _("Enter opens the "
 		    "first match; Down moves into the list; F4 makes a new "
 		    "customer."), DA_DIM);
+	} else if (!search_worth_it(q)) {
+		desk_put(d, SEARCH_LIST_Y, 2, COLS - 4, _("Keep typing: a "
+		    "search starts at two characters or five digits."), DA_DIM);
 	} else if (se->searched != NULL && se->hits.n == 0) {
 		char *msg = xasprintf(_("No match for \"%s\"."), q);
 
@@ -510,6 +723,8 @@ search_free(struct desk *d, struct desk_screen *s)
 
 	(void)d;
 	search_clear_hits(se);
+	seen_clear(se);
+	free(se->seen);
 	dfield_free(&se->query);
 	free(se->searched);
 	free(se);

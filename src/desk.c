@@ -310,17 +310,33 @@ desk_home_name(struct desk *d)
 	return xstrdup(home);
 }
 
+/* The clock changes once a minute; localtime() costs a stat of the time
+ * zone file, so it runs only then. */
+static const char *
+desk_clock(struct desk *d)
+{
+	const char *fixed = getenv("TCRM_NOW");
+	time_t now = time(NULL);
+	char *s;
+
+	if (fixed != NULL && *fixed != '\0')
+		now = (time_t)strtoll(fixed, NULL, 10);
+	if (now / 60 != d->clock_minute || d->clock[0] == '\0') {
+		d->clock_minute = now / 60;
+		s = desk_time((int64_t)now * 1000000, true);
+		snprintf(d->clock, sizeof d->clock, "%s", s);
+		free(s);
+	}
+	return d->clock;
+}
+
 static void
 desk_draw_top(struct desk *d)
 {
-	char *home = desk_home_name(d), *left, *clock;
-	int64_t now = desk_now_us();
-	const char *fixed = getenv("TCRM_NOW");
+	char *home = desk_home_name(d), *left;
+	const char *clock = desk_clock(d);
 	int cw;
 
-	if (fixed != NULL && *fixed != '\0')
-		now = strtoll(fixed, NULL, 10) * 1000000;
-	clock = desk_time(now, true);
 	left = xasprintf(" tcrm  %s (%s)  %s", d->ctx->user,
 	    desk_role_name(d->ctx->role), home);
 	desk_fill(d, 0, 0, COLS, DA_BAR);
@@ -328,7 +344,6 @@ desk_draw_top(struct desk *d)
 	desk_put(d, 0, 0, COLS - cw - 2, left, DA_BAR);
 	desk_put(d, 0, COLS - cw - 1, cw, clock, DA_BAR);
 	free(left);
-	free(clock);
 	free(home);
 }
 
@@ -556,6 +571,20 @@ desk_new(struct cmd_ctx *ctx)
 	intrflush(stdscr, FALSE);
 	keypad(stdscr, TRUE);
 	set_escdelay(50);
+	/* The loop takes every waiting key before it draws; checking for
+	 * more in the middle of an update only splits it into many small
+	 * writes. */
+	typeahead(-1);
+	/* A refined search often shows part of the old list moved up:
+	 * scrolling it costs less than drawing it again. */
+	idlok(stdscr, TRUE);
+	/* ncurses flushes its output at every cursor move until the screen
+	 * has been through endwin once (it cannot tell a library user that
+	 * never started the screen): a frame went out in dozens of writes,
+	 * each a wakeup on the pty and a packet over SSH. A first
+	 * endwin/refresh leaves it flushing once per update. */
+	endwin();
+	wrefresh(stdscr);
 	desk_colors(d);
 	return d;
 }
@@ -586,8 +615,9 @@ desk_run_outside(struct desk *d, int argc, char **argv)
 	fflush(stdout);
 	rc = cmd_run(d->ctx, argc, argv);
 	d->ctx->name = NULL;
+	fflush(stderr);
+	printf("\n%s", _("[press Enter to return to the desk]"));
 	fflush(stdout);
-	fprintf(stderr, "\n%s", _("[press Enter to return to the desk]"));
 	if (fgets(line, sizeof line, stdin) == NULL)
 		clearerr(stdin);
 	reset_prog_mode();

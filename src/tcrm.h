@@ -853,6 +853,8 @@ struct desk {
 	int cursor_x;
 	int key;		/* the key being handled */
 	int64_t last_key_us;
+	time_t clock_minute;
+	char clock[32];
 };
 #define DESK_MIN_COLS 80
 #define DESK_MIN_ROWS 24
@@ -883,6 +885,7 @@ int desk_put(struct desk *, int y, int x, int width, const char *,
 void desk_put_pad(struct desk *, int y, int x, int width, const char *,
     enum desk_attr);
 void desk_fill(struct desk *, int y, int x, int width, enum desk_attr);
+void desk_box(struct desk *, int y, int x, int h, int w, const char *title);
 void desk_draw_field(struct desk *, struct dfield *, int y, int x,
     int width, bool focus, enum desk_attr);
 void desk_draw_area(struct desk *, struct dfield *, int y, int x,

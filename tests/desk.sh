@@ -40,7 +40,7 @@ for n in 欧阳娜娜 欧阳修 欧阳震华; do
 done
 expect_not_in '欧明' "  欧明 is not (prefix, not substring)"
 expect_in '华为技术' "  with the company"
-expect_in '2026-01-05 No answer' "  and the last interaction"
+expect_in '(2026-)?01-05 No answer' "  and the last interaction"
 keys d C-u
 type_text d '+86 139-1234-5678'
 expect_screen d '欧阳娜娜' "a phone in another format finds the customer"
@@ -116,7 +116,7 @@ keys d Enter
 expect_screen d 'Filter:' "Enter on the outcome opens the pick list"
 type_text d voi
 expect_screen d 'Voicemail' "type-to-filter"
-expect_not_in 'Busy' "  leaves out what does not match"
+expect_gone d 'Busy' "  leaves out what does not match"
 keys d Enter
 expect_screen d 'Outcome +Voicemail' "Enter takes the value"
 keys d Escape
@@ -167,7 +167,7 @@ expect_in "Customer\* +#$NANA 欧阳娜娜" "  for the card it was opened on"
 keys d Escape
 wait_for d "Customer #$NANA"
 keys d :
-type_text d 'find 张'
+type_text d 'find 张伟'
 keys d Enter
 expect_screen d '张伟' ":find searches"
 keys d F1
@@ -220,6 +220,56 @@ pane_dead d
 ok $? "F10 quits"
 [ "$(pane_status d)" = 0 ]
 ok $? "  with status 0"
+
+# ---- roles: fields an agent may not read or write ---------------------------
+run user add alice --role agent
+run user add sam --role supervisor
+run set customer "$ZW" id_number=110101199001011234
+desk_start ag TCRM_USER=alice
+expect_screen ag 'alice \(agent\)' "the top line names the user and role"
+type_text ag 张伟
+keys ag Enter
+expect_screen ag "Customer #$ZW +张伟" "an agent opens the card"
+expect_not_in 'ID number|110101199001011234' "  without the ID number the agent may not read"
+keys ag e
+expect_screen ag "Edit Customer #$ZW" "  and the form"
+expect_not_in 'ID number' "  leaves it out too"
+keys ag Escape F10
+pane_dead ag
+desk_start sv TCRM_USER=sam
+type_text sv 张伟
+keys sv Enter
+expect_screen sv "ID number +110101199001011234" "a supervisor reads it"
+keys sv e
+expect_screen sv "ID number +110101199001011234" "  and sees it in the form"
+keys sv BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab \
+	BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab BTab
+type_text sv 9
+keys sv F2
+wait_for sv "Saved|Nothing changed"
+run show customer "$ZW" --format json
+expect_out '"id_number": "110101199001011234"' "  but may not change it (the form skips it)"
+keys sv Escape F10
+pane_dead sv
+
+# ---- the palette runs commands of the table on the plain terminal -----------
+desk_start pal
+wait_for pal 'Search:'
+keys pal :
+type_text pal "history customer $ZW"
+keys pal Enter
+expect_screen pal 'press Enter to return to the desk' ":history runs on the plain terminal"
+expect_in "update +customer $ZW" "  printing the audit trail"
+keys pal Enter
+expect_screen pal 'history done' "  and Enter comes back to the desk"
+keys pal :
+type_text pal 'db verify'
+keys pal Enter
+expect_screen pal 'press Enter to return' "  a command needing another role runs too"
+keys pal Enter
+wait_for pal 'Search:'
+keys pal C-q
+pane_dead pal
 
 # ---- zh_CN ---------------------------------------------------------------------
 stage_catalogue
