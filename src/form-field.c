@@ -6,9 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define DATE_HELP "use YYYY-MM-DD, today, +3d"
-#define DATETIME_HELP "use YYYY-MM-DD HH:MM, now, +2h"
-#define MONEY_HELP "use 1234.50, 1,234.50 CNY or ¥1234.50"
+#define DATE_HELP N_("use YYYY-MM-DD, today, +3d")
+#define DATETIME_HELP N_("use YYYY-MM-DD HH:MM, now, +2h")
+#define MONEY_HELP N_("use 1234.50, 1,234.50 CNY or ¥1234.50")
 
 typedef int (*normalise_fn)(const struct field *, const char *, char **,
     char **);
@@ -53,7 +53,8 @@ fail_input(char **why, const char *in, const char *fmt, ...)
 	va_start(ap, fmt);
 	rule = xvasprintf(fmt, ap);
 	va_end(ap);
-	*why = xasprintf("'%s' %s", q, rule);
+	/* TRANSLATORS: the input as typed, then what is wrong with it. */
+	*why = xasprintf(_("'%s' %s"), q, rule);
 	free(rule);
 	free(q);
 	return -1;
@@ -108,7 +109,7 @@ static int
 check_max(const struct field *f, const char *s, char **why)
 {
 	if (f->max > 0 && count_chars(s) > f->max)
-		return fail(why, "longer than %zu characters", f->max);
+		return fail(why, _("longer than %zu characters"), f->max);
 	return 0;
 }
 
@@ -128,12 +129,12 @@ check_controls(const char *s, bool multiline, char **why)
 		size_t n = utf8_decode(s, len, &cp);
 
 		if (!multiline && cp == '\n')
-			return fail(why, "contains a line break (only long "
-			    "text fields take several lines)");
+			return fail(why, _("contains a line break (only long "
+			    "text fields take several lines)"));
 		if (is_control(cp) && !(multiline && (cp == '\n' ||
 		    cp == '\t')))
-			return fail(why, "contains the control character "
-			    "U+%04X", (unsigned)cp);
+			return fail(why, _("contains the control character "
+			    "U+%04X"), (unsigned)cp);
 		s += n;
 		len -= n;
 	}
@@ -191,9 +192,9 @@ norm_int(const struct field *f, const char *in, char **out, char **why)
 	if (neg)
 		limit++;
 	if (!add_digits(&p, &v, limit, &nd))
-		rc = fail_input(why, in, "is too large for a whole number");
+		rc = fail_input(why, in, _("is too large for a whole number"));
 	else if (nd == 0 || *p != '\0')
-		rc = fail_input(why, in, "is not a whole number");
+		rc = fail_input(why, in, _("is not a whole number"));
 	else if (neg && v != 0)
 		*out = xasprintf("-%llu", (unsigned long long)v);
 	else
@@ -268,27 +269,27 @@ take_amount(const char **pp, uint64_t *units, const char *in, char **why)
 		if (*p == ',') {
 			if ((groups == 0 && (group == 0 || group > 3)) ||
 			    (groups > 0 && group != 3))
-				return fail_input(why, in, "is not an amount "
-				    "of money (%s)", MONEY_HELP);
+				return fail_input(why, in, _("is not an amount "
+				    "of money (%s)"), _(MONEY_HELP));
 			groups++;
 			group = 0;
 			continue;
 		}
 		if (v > (limit - (unsigned)(*p - '0')) / 10)
-			return fail_input(why, in, "is too large an amount");
+			return fail_input(why, in, _("is too large an amount"));
 		v = v * 10 + (unsigned)(*p - '0');
 		nd++;
 		group++;
 	}
 	if (groups > 0 && group != 3)
-		return fail_input(why, in, "is not an amount of money (%s)",
-		    MONEY_HELP);
+		return fail_input(why, in, _("is not an amount of money (%s)"),
+		    _(MONEY_HELP));
 	if (*p == '.') {
 		for (p++; isdigit((unsigned char)*p); p++, nd++) {
 			if (decimals == 2) {
 				if (*p != '0')
-					return fail_input(why, in, "has more "
-					    "than 2 decimal places");
+					return fail_input(why, in, _("has more "
+					    "than 2 decimal places"));
 				continue;
 			}
 			v = v * 10 + (unsigned)(*p - '0');
@@ -296,12 +297,12 @@ take_amount(const char **pp, uint64_t *units, const char *in, char **why)
 		}
 	}
 	if (nd == 0)
-		return fail_input(why, in, "is not an amount of money (%s)",
-		    MONEY_HELP);
+		return fail_input(why, in, _("is not an amount of money (%s)"),
+		    _(MONEY_HELP));
 	for (; decimals < 2; decimals++)
 		v *= 10;
 	if (v > (uint64_t)INT64_MAX)
-		return fail_input(why, in, "is too large an amount");
+		return fail_input(why, in, _("is too large an amount"));
 	*units = v;
 	*pp = p;
 	return 0;
@@ -336,14 +337,14 @@ norm_money(const struct field *f, const char *in, char **out, char **why)
 	skip_spaces(&p);
 	if ((suffix = take_currency(&p, code2)) != NULL) {
 		if (cur != NULL && strcmp(cur, suffix) != 0) {
-			rc = fail_input(why, in, "names two currencies");
+			rc = fail_input(why, in, _("names two currencies"));
 			goto out;
 		}
 		cur = suffix;
 	}
 	if (*p != '\0') {
-		rc = fail_input(why, in, "is not an amount of money (%s)",
-		    MONEY_HELP);
+		rc = fail_input(why, in, _("is not an amount of money (%s)"),
+		    _(MONEY_HELP));
 		goto out;
 	}
 	if (cur == NULL)
@@ -615,7 +616,7 @@ norm_date(const struct field *f, const char *in, char **out, char **why)
 
 	(void)f;
 	if (!take_date(&p, &dt, false) || *p != '\0')
-		rc = fail_input(why, in, "is not a date (%s)", DATE_HELP);
+		rc = fail_input(why, in, _("is not a date (%s)"), _(DATE_HELP));
 	else
 		*out = xasprintf("%04d-%02d-%02d", dt.year, dt.month, dt.day);
 	free(s);
@@ -734,8 +735,8 @@ norm_datetime(const struct field *f, const char *in, char **out, char **why)
 
 	(void)f;
 	if (!take_datetime(&p, &dt) || *p != '\0') {
-		rc = fail_input(why, in, "is not a date and time (%s)",
-		    DATETIME_HELP);
+		rc = fail_input(why, in, _("is not a date and time (%s)"),
+		    _(DATETIME_HELP));
 	} else {
 		*out = xasprintf("%04d-%02d-%02dT%02d:%02d:%02d", dt.year,
 		    dt.month, dt.day, dt.hour, dt.minute, dt.second);
@@ -763,7 +764,7 @@ norm_bool(const struct field *f, const char *in, char **out, char **why)
 			break;
 	}
 	if (*out == NULL)
-		rc = fail_input(why, in, "is not yes or no");
+		rc = fail_input(why, in, _("is not yes or no"));
 	free(s);
 	return rc;
 }
@@ -811,7 +812,7 @@ norm_enum(const struct field *f, const char *in, char **out, char **why)
 	for (size_t i = 0; i < f->nvalues; i++)
 		strv_push(&values, f->values[i].value);
 	list = strv_join(&values, ", ");
-	fail_input(why, in, "is not one of: %s", list);
+	fail_input(why, in, _("is not one of: %s"), list);
 	free(list);
 	strv_free(&values);
 	return -1;
@@ -832,7 +833,7 @@ check_phone(const char *s, struct phone *ph, char **why)
 
 	if (phone_parse(s, default_country(), ph, &reason) == 0)
 		return 0;
-	return fail_input(why, s, "is not a phone number (%s)", reason);
+	return fail_input(why, s, _("is not a phone number (%s)"), _(reason));
 }
 
 static int
@@ -934,7 +935,7 @@ norm_email(const struct field *f, const char *in, char **out, char **why)
 	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
 	    has_space_or_control(s) || !valid_domain(at + 1)) {
 		free(s);
-		return fail_input(why, in, "is not an email address");
+		return fail_input(why, in, _("is not an email address"));
 	}
 	for (char *p = at + 1; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -962,8 +963,8 @@ norm_url(const struct field *f, const char *in, char **out, char **why)
 			*p = (char)tolower((unsigned char)*p);
 	} else {
 		free(s);
-		return fail_input(why, in, "is not a web address (only http:// "
-		    "and https://)");
+		return fail_input(why, in, _("is not a web address (only "
+		    "http:// and https://)"));
 	}
 	free(s);
 	host = strstr(url, "://") + 3;
@@ -971,7 +972,7 @@ norm_url(const struct field *f, const char *in, char **out, char **why)
 	if (hostlen == 0 || has_space_or_control(url) ||
 	    (sep == NULL && memchr(host, '.', hostlen) == NULL)) {
 		free(url);
-		return fail_input(why, in, "is not a web address");
+		return fail_input(why, in, _("is not a web address"));
 	}
 	if (check_max(f, url, why) != 0) {
 		free(url);
@@ -995,7 +996,7 @@ norm_ref(const struct field *f, const char *in, char **out, char **why)
 		p++;
 	if (!add_digits(&p, &v, UINT32_MAX, &nd) || nd == 0 || *p != '\0' ||
 	    v == 0)
-		rc = fail_input(why, in, "is not a record number");
+		rc = fail_input(why, in, _("is not a record number"));
 	else
 		*out = xasprintf("%llu", (unsigned long long)v);
 	free(s);
@@ -1048,7 +1049,7 @@ field_normalise(const struct field *f, const char *in, char **out,
 	if (in == NULL)
 		in = "";
 	if (!utf8_valid(in, strlen(in), &(size_t){ 0 }))
-		return fail(why, "not valid UTF-8 text");
+		return fail(why, _("not valid UTF-8 text"));
 	lines = unix_lines(in);
 	s = utf8_trim(lines);
 	free(lines);

@@ -141,15 +141,14 @@ wait_line() {
 	return 1
 }
 
-# The zh_CN catalogue of this build, where bindtextdomain looks.
+# The zh_CN catalogue as po/zh_CN.po has it now, where bindtextdomain
+# looks (po/zh_CN.gmo can lag behind the sources in a working tree).
 stage_catalogue() {
 	mkdir -p "$TMPD/locale/zh_CN/LC_MESSAGES"
-	for sc_mo in "$TESTS_SRCDIR/../po/zh_CN.gmo" "${TCRM%/*}/po/zh_CN.gmo"; do
-		if [ -f "$sc_mo" ]; then
-			cp "$sc_mo" "$TMPD/locale/zh_CN/LC_MESSAGES/tcrm.mo"
-			break
-		fi
-	done
+	msgfmt -c -o "$TMPD/locale/zh_CN/LC_MESSAGES/tcrm.mo" \
+		"$TESTS_SRCDIR/../po/zh_CN.po" ||
+		cp "$TESTS_SRCDIR/../po/zh_CN.gmo" \
+		    "$TMPD/locale/zh_CN/LC_MESSAGES/tcrm.mo"
 	LOCALEDIR_STAGED="$TMPD/locale"
 }
 

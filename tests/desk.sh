@@ -289,7 +289,19 @@ screen zh | grep -E '[A-Za-z]{4,}' | grep -vE 'tcrm|root|TCRM|tmp|home|Esc|Tab|E
 [ ! -s "$TMPD/english" ]
 ok $? "  and no English words left"
 [ -s "$TMPD/english" ] && diag "$(cat "$TMPD/english")"
-keys zh Escape Escape Escape C-q
+keys zh Escape
+wait_for zh '放弃你的修改吗'
+keys zh y
+expect_screen zh "客户 #$NANA +欧阳娜娜" "  Esc asks in Chinese and goes back"
+keys zh e
+expect_screen zh "编辑客户 #$NANA" "  the edit form"
+keys zh Tab Tab Tab Tab Tab Tab Tab C-u
+type_text zh foo@
+keys zh Tab
+expect_screen zh '“foo@”不是邮箱地址' "  with validation messages in Chinese"
+keys zh Escape
+wait_for zh '放弃'
+keys zh y Escape Escape C-q
 pane_dead zh
 
 "$TCRM" --home "$HOME_DIR" </dev/null >/dev/null 2>"$TMPD/err"
