@@ -53,7 +53,7 @@ struct form {
 	bool drafted;			/* a draft is in the store */
 	bool log_call;
 	struct hits dups;		/* of every field, a few */
-	struct record theirs;		/* during a merge: the stored record */
+	struct record theirs;		/* in a merge: the stored record */
 	struct record merged;
 };
 
@@ -614,8 +614,8 @@ form_draw(struct desk *d, struct desk_screen *s)
 			int cw = (COLS - 2) / (int)sl->ncols;
 
 			if (sl->row == r)
-				form_draw_slot(d, f, i, y, 1 + (int)sl->col * cw,
-				    cw, lw);
+				form_draw_slot(d, f, i, y,
+				    1 + (int)sl->col * cw, cw, lw);
 		}
 		y += row_is_area(f, r) ? FORM_AREA_ROWS : 1;
 		form_draw_errors(d, f, r, &y, limit);
@@ -1169,9 +1169,11 @@ siblings_txn(struct store *s, struct txn *t, void *arg)
 			size_t n;
 			int rc;
 
-			if (g->type != FT_REF || g->ref_entity != mine->ref_entity)
+			if (g->type != FT_REF ||
+			    g->ref_entity != mine->ref_entity)
 				continue;
-			if ((rc = store_referrers(s, t, g, id, &ids, &n)) != ST_OK)
+			rc = store_referrers(s, t, g, id, &ids, &n);
+			if (rc != ST_OK)
 				return rc;
 			for (size_t k = 0; k < n && sr->hits->n < 50; k++) {
 				struct record r;
@@ -1746,7 +1748,8 @@ desk_form_restore(struct desk *d, struct draft *dr)
 		struct slot *sl = &f->slots[i];
 
 		dfield_set(&sl->edit, record_get(&dr->edit, sl->field->name));
-		if (dr->focus != NULL && strcmp(dr->focus, sl->field->name) == 0)
+		if (dr->focus != NULL &&
+		    strcmp(dr->focus, sl->field->name) == 0)
 			f->focus = i;
 	}
 	f->drafted = true;

@@ -119,8 +119,8 @@ merge_draw(struct desk *d, struct desk_screen *s)
 	desk_put(d, 2, 1, COLS - 2, _("Both of you changed these fields: pick "
 	    "one value for each, then save (F2)."), DA_NORMAL);
 	for (size_t i = 0; i < m->n && y + 2 < limit; i++) {
-		desk_put(d, y++, 1, COLS - 2, desk_label(d, &m->v[i].field->label),
-		    DA_LABEL);
+		desk_put(d, y++, 1, COLS - 2,
+		    desk_label(d, &m->v[i].field->label), DA_LABEL);
 		merge_draw_option(d, m, i, 0, y++);
 		merge_draw_option(d, m, i, 1, y++);
 	}

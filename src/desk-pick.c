@@ -11,10 +11,10 @@ struct pick {
 	char *title;
 	struct desk_pick_item *items;
 	size_t n;
-	size_t *shown;		/* indexes of the items the filter keeps */
+	size_t *shown;		/* the items the filter keeps */
 	size_t nshown;
 	struct dfield filter;
-	char *filtered;		/* the filter the list answers; NULL: none */
+	char *filtered;		/* the filter shown is for; NULL: none */
 	size_t sel;
 	size_t top;
 	desk_pick_fill_fn fill;	/* NULL: a fixed list */

@@ -11,7 +11,7 @@
 
 struct search {
 	struct dfield query;
-	char *searched;		/* the query the hits answer; NULL: none */
+	char *searched;		/* the query of the hits; NULL: none */
 	size_t limit;		/* how many the last search asked for */
 	struct hits hits;
 	char **last;		/* each hit's last interaction, or NULL */
@@ -383,7 +383,8 @@ short_company(const char *s)
 
 		if (len > n + 2 && strcmp(s + len - n, forms[i]) == 0) {
 			len -= n;
-			while (len > 0 && (s[len - 1] == ',' || s[len - 1] == ' '))
+			while (len > 0 && (s[len - 1] == ',' ||
+			    s[len - 1] == ' '))
 				len--;
 			break;
 		}

@@ -175,6 +175,22 @@ expect_screen d 'Keys of this screen' "F1 shows the help"
 expect_screen d 'clear the search' "  from the key table"
 keys d Escape
 
+# Every entity has a form, laid out from its YAML.
+keys d Escape
+wait_for d 'Search:'
+for yaml in "$TCRM_FORMS"/*.yaml; do
+	ent=$(sed -n 's/^entity: *//p' "$yaml")
+	label=$(sed -n 's/^label: *{en: *\([^,]*\),.*/\1/p' "$yaml")
+	keys d :
+	type_text d "new $ent"
+	keys d Enter
+	expect_screen d "^ New $label" ":new $ent opens its form"
+	keys d Escape
+	wait_for d 'Search:'
+done
+type_text d 张伟
+wait_for d '张伟 +京东'
+
 # ---- resizing ----------------------------------------------------------------
 lines() {
 	screen "$1" | wc -l
