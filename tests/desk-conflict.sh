@@ -94,4 +94,4 @@ keys e y F10
 pane_dead e
 ok $? "and the desk carries on"
 
-done_testing
+desk_done

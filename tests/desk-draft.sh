@@ -92,4 +92,4 @@ pane_dead g
 run db verify
 expect_rc 0 "the environment is consistent after the crash"
 
-done_testing
+desk_done

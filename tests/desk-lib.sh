@@ -173,3 +173,19 @@ expect_not_in() {
 		printf '%s\n' "$SCREEN" | sed 's/^/# |/'
 	fi
 }
+
+# desk_done: no session said anything alarming on stderr (a sanitizer
+# build reports there), then the TAP plan.
+desk_done() {
+	dd_bad=0
+	for dd_err in "$TMPD"/*.err; do
+		[ -f "$dd_err" ] || continue
+		if grep -Eq 'Sanitizer|runtime error|Segmentation|Aborted' \
+		    "$dd_err"; then
+			diag "$(basename "$dd_err"):" "$(head -40 "$dd_err")"
+			dd_bad=1
+		fi
+	done
+	ok $dd_bad "no desk session reported a memory error or a crash"
+	done_testing
+}

@@ -375,4 +375,4 @@ ok $? "the man page has every key of every table, with its action"
 [ "$(wc -l <"$TMPD/keys")" -gt 100 ]
 ok $? "  (all $(wc -l <"$TMPD/keys") of them)"
 
-done_testing
+desk_done
