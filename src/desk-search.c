@@ -240,6 +240,29 @@ search_worth_it(const char *q)
 	return letters >= 2 || digits >= 5 || (letters >= 1 && digits >= 1);
 }
 
+/* Records of entities the role may not read are not listed at all; the
+ * fields it may not read are blanked. */
+static void
+search_keep_readable(struct desk *d, struct hits *hits)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < hits->n; i++) {
+		struct hit *h = &hits->v[i];
+
+		if (!entity_readable(h->entity, d->ctx->role)) {
+			free(h->title);
+			free(h->subtitle);
+			free(h->phones);
+			free(h->email);
+			continue;
+		}
+		hit_hide_unreadable(h, d->ctx->role);
+		hits->v[kept++] = *h;
+	}
+	hits->n = kept;
+}
+
 static void
 search_run(struct desk *d, struct search *se)
 {
@@ -257,8 +280,7 @@ search_run(struct desk *d, struct search *se)
 		desk_store_error(d, rc);
 		return;
 	}
-	for (size_t i = 0; i < se->hits.n; i++)
-		hit_hide_unreadable(&se->hits.v[i], d->ctx->role);
+	search_keep_readable(d, &se->hits);
 	search_last_interactions(d, se);
 }
 
