@@ -191,7 +191,10 @@ store_open_env(struct store *s)
 	s->env->set_cachesize(s->env, 0, 128 * 1024 * 1024, 1);
 	s->env->set_lk_max_locks(s->env, 100000);
 	s->env->set_lk_max_objects(s->env, 100000);
-	s->env->set_lk_max_lockers(s->env, 20000);
+	/* Every process opens every database: about 140 lockers and 400
+	 * mutexes each; room for 500 tcrmd sessions. */
+	s->env->set_lk_max_lockers(s->env, 100000);
+	s->env->mutex_set_max(s->env, 250000);
 	s->env->set_tx_max(s->env, 1000);
 	s->env->set_lg_max(s->env, 16 * 1024 * 1024);
 	s->env->set_lg_bsize(s->env, 1024 * 1024);
