@@ -362,21 +362,28 @@ desk_draw_too_small(struct desk *d)
 	char *msg = xasprintf(_("The desk needs at least %dx%d; this terminal "
 	    "is %dx%d. Please make it larger (Ctrl-Q quits)."), DESK_MIN_COLS,
 	    DESK_MIN_ROWS, COLS, LINES);
-	int w = COLS > 2 ? COLS - 2 : COLS, y = LINES / 2;
+	int w = COLS > 2 ? COLS - 2 : COLS, y;
 	size_t len = strlen(msg), off = 0;
+	struct strv lines;
 
-	/* Wrap by display width so even a tiny window shows all of it. */
-	while (off < len && y < LINES) {
+	/* Wrapped by display width, centred, so even a tiny window shows as
+	 * much of it as fits. */
+	strv_init(&lines);
+	while (off < len) {
 		size_t n = utf8_clip(msg + off, (size_t)w);
 		char *line;
 
 		if (n == 0)
 			break;
 		line = xstrndup(msg + off, n);
-		desk_put(d, y++, COLS > 2 ? 1 : 0, w, line, DA_NORMAL);
+		strv_push(&lines, line);
 		free(line);
 		off += n;
 	}
+	y = LINES > (int)lines.n ? (LINES - (int)lines.n) / 2 : 0;
+	for (size_t i = 0; i < lines.n && y < LINES; i++)
+		desk_put(d, y++, COLS > 2 ? 1 : 0, w, lines.v[i], DA_NORMAL);
+	strv_free(&lines);
 	free(msg);
 }
 
