@@ -181,6 +181,28 @@ parse_one(struct cmd_ctx *ctx, struct import_cli *c, int opt)
 	}
 }
 
+/* The same flags in any order make the same import (for resuming). */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *
+canonical(struct buf *text)
+{
+	struct strv parts;
+	char *out;
+
+	strv_init(&parts);
+	strv_split(&parts, text->data ? text->data : "", ";");
+	if (parts.n > 1)
+		qsort(parts.v, parts.n, sizeof *parts.v, cmp_str);
+	out = strv_join(&parts, ";");
+	strv_free(&parts);
+	return out;
+}
+
 int
 cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -236,7 +258,7 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	} else
 		c.o.format = import_format_guess(c.o.file);
 	c.o.progress = isatty(2) && !c.o.dry_run;
-	c.o.options_text = buf_detach(&c.text);
+	c.o.options_text = canonical(&c.text);
 	rc = import_run(ctx, e, &c.o, &st);
 out:
 	buf_free(&c.text);

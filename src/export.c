@@ -21,7 +21,8 @@ struct exporter {
 	enum import_format fmt;
 	struct column *cols;
 	size_t ncols;
-	struct record where;		/* field = normalised value */
+	struct strv where_fields;	/* field = normalised value ... */
+	struct strv where_values;	/* ... "" matches an empty field */
 	bool neutralise;
 	size_t written;
 	FILE *out;
@@ -81,13 +82,16 @@ same_folded(const char *a, const char *b)
 static bool
 matches(const struct exporter *ex, const struct record *r)
 {
-	for (size_t i = 0; i < ex->where.n; i++) {
+	for (size_t i = 0; i < ex->where_fields.n; i++) {
 		const struct field *f = entity_field(ex->e,
-		    ex->where.fields[i].name);
+		    ex->where_fields.v[i]);
 		const char *have = record_get(r, f->name);
-		const char *want = ex->where.fields[i].value;
+		const char *want = ex->where_values.v[i];
 
-		if (f->type == FT_PHONES || f->type == FT_PHONE) {
+		if (*want == '\0' || *have == '\0') {
+			if (*want != *have)
+				return false;
+		} else if (f->type == FT_PHONES || f->type == FT_PHONE) {
 			if (!phone_lists_meet(have, want))
 				return false;
 		} else if (!same_folded(have, want))
@@ -232,6 +236,21 @@ vcard_line(FILE *out, const char *name, const char *value)
 	buf_free(&b);
 }
 
+/* Fields an address book shows, as the import reads them back. */
+static const char *
+vcard_property_of(const struct field *f)
+{
+	static const char *map[][2] = { { "company", "ORG" },
+	    { "title", "TITLE" }, { "job_title", "TITLE" },
+	    { "notes", "NOTE" }, { "note", "NOTE" }, { "website", "URL" },
+	    { "birthday", "BDAY" } };
+
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (strcmp(f->name, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
 static void
 write_vcard(struct exporter *ex, const struct record *r)
 {
@@ -245,6 +264,7 @@ write_vcard(struct exporter *ex, const struct record *r)
 	for (size_t i = 0; i < ex->ncols; i++) {
 		const struct column *c = &ex->cols[i];
 		char *v = cell_value(c, r), *name, *p;
+		const char *prop;
 		struct strv items;
 
 		if (*v == '\0') {
@@ -265,6 +285,8 @@ write_vcard(struct exporter *ex, const struct record *r)
 			strv_free(&items);
 		} else if (c->field == email)
 			vcard_line(ex->out, "EMAIL", v);
+		else if ((prop = vcard_property_of(c->field)) != NULL)
+			vcard_line(ex->out, prop, v);
 		else {
 			name = xasprintf("X-TCRM-%s", c->field->name);
 			for (p = name; *p != '\0'; p++)
@@ -322,7 +344,8 @@ chunk_txn(struct store *s, struct txn *t, void *arg)
 }
 
 static int
-add_column(struct exporter *ex, const char *name, const char *labels)
+add_column(struct exporter *ex, const char *name, const char *labels,
+    bool asked)
 {
 	const struct field *f = NULL;
 	struct column *c;
@@ -333,8 +356,13 @@ add_column(struct exporter *ex, const char *name, const char *labels)
 			    name);
 			return EX_USAGE;
 		}
-		if ((f->read_roles & ex->ctx->role) == 0)
+		if ((f->read_roles & ex->ctx->role) == 0 && !asked)
 			return 0;	/* not this role's to see */
+		if ((f->read_roles & ex->ctx->role) == 0) {
+			cmd_error(ex->ctx, _("your role may not read %s.%s"),
+			    ex->e->name, name);
+			return EX_NOPERM;
+		}
 	}
 	ex->cols = xreallocarray(ex->cols, ex->ncols + 1, sizeof *ex->cols);
 	c = &ex->cols[ex->ncols++];
@@ -371,7 +399,8 @@ parse_where(struct exporter *ex, const char *arg)
 		free(why);
 		return EX_USAGE;
 	}
-	record_set(&ex->where, f->name, out);
+	strv_push(&ex->where_fields, f->name);
+	strv_push(&ex->where_values, out);
 	free(out);
 	return 0;
 }
@@ -417,7 +446,8 @@ cmd_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	ex.ctx = ctx;
 	ex.out = stdout;
 	ex.neutralise = true;
-	record_init(&ex.where);
+	strv_init(&ex.where_fields);
+	strv_init(&ex.where_values);
 	strv_init(&wheres);
 	strv_init(&fields);
 	optind = 0;
@@ -471,12 +501,13 @@ cmd_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < wheres.n && rc == 0; i++)
 		rc = parse_where(&ex, wheres.v[i]);
 	if (fields.n == 0) {
-		rc = rc ? rc : add_column(&ex, "id", labels);
+		rc = rc ? rc : add_column(&ex, "id", labels, false);
 		for (size_t i = 0; i < ex.e->nfields && rc == 0; i++)
-			rc = add_column(&ex, ex.e->fields[i].name, labels);
+			rc = add_column(&ex, ex.e->fields[i].name, labels,
+			    false);
 	}
 	for (size_t i = 0; i < fields.n && rc == 0; i++)
-		rc = add_column(&ex, fields.v[i], labels);
+		rc = add_column(&ex, fields.v[i], labels, true);
 	if (rc != 0)
 		goto out;
 	write_header(&ex, bom);
@@ -490,15 +521,18 @@ cmd_export_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		ch.from = ch.next;
 	} while (ch.next != 0);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cmd_error(ctx, _("writing the export failed"));
+		cmd_error(ctx, _("writing the export failed after %zu records"),
+		    ex.written);
 		rc = EX_IOERR;
-	}
-	fprintf(stderr, "%zu %s records exported\n", ex.written, ex.e->name);
+	} else
+		fprintf(stderr, "%zu %s records exported\n", ex.written,
+		    ex.e->name);
 out:
 	for (size_t i = 0; i < ex.ncols; i++)
 		free(ex.cols[i].header);
 	free(ex.cols);
-	record_free(&ex.where);
+	strv_free(&ex.where_fields);
+	strv_free(&ex.where_values);
 	strv_free(&wheres);
 	strv_free(&fields);
 	return rc;

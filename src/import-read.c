@@ -21,6 +21,7 @@ struct reader {
 	bool yaml_done;
 	char *err;
 	struct buf line;
+	char *vcard_n;		/* N of the current card, if it has no FN */
 };
 
 int
@@ -124,6 +125,7 @@ reader_close(struct reader *rd)
 		yaml_parser_delete(&rd->yaml);
 	strv_free(&rd->header);
 	buf_free(&rd->line);
+	free(rd->vcard_n);
 	free(rd->err);
 	free(rd);
 }
@@ -306,6 +308,28 @@ yaml_fail(struct reader *rd, yaml_event_t *ev)
 	    ev->start_mark.column + 1);
 }
 
+/* A nested mapping is a bad value, not a broken file: read past it and
+ * say so (-2), so the row is rejected and the next one read. */
+static int
+yaml_skip(struct reader *rd)
+{
+	yaml_event_t ev;
+	int depth = 1;
+
+	while (depth > 0) {
+		if (!yaml_parser_parse(&rd->yaml, &ev))
+			return yaml_fail(rd, NULL);
+		if (ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_MAPPING_END_EVENT ||
+		    ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		yaml_event_delete(&ev);
+	}
+	return -2;
+}
+
 /* A value: a scalar, or a list of scalars (joined by newlines). */
 static int
 yaml_value(struct reader *rd, yaml_event_t *ev, struct buf *out)
@@ -317,6 +341,8 @@ yaml_value(struct reader *rd, yaml_event_t *ev, struct buf *out)
 		buf_add(out, ev->data.scalar.value, ev->data.scalar.length);
 		return 0;
 	}
+	if (ev->type == YAML_MAPPING_START_EVENT)
+		return yaml_skip(rd);
 	if (ev->type != YAML_SEQUENCE_START_EVENT)
 		return yaml_fail(rd, ev);
 	for (;;) {
@@ -369,11 +395,14 @@ yaml_mapping(struct reader *rd, struct row *row)
 		}
 		buf_reset(&text);
 		rc = yaml_value(rd, &val, &text);
+		if (rc == -2 && row->error == NULL)
+			row->error = xasprintf("\"%s\" holds a nested mapping",
+			    (char *)key.data.scalar.value);
 		strv_push(&row->cols, (char *)key.data.scalar.value);
 		strv_push(&row->vals, text.data ? text.data : "");
 		yaml_event_delete(&key);
 		yaml_event_delete(&val);
-		if (rc != 0)
+		if (rc == -1)
 			break;
 		rc = 1;
 	}
@@ -487,6 +516,17 @@ vcard_field(const struct entity *e, const char *prop, int nth)
 	return NULL;
 }
 
+/* 欧阳 + 娜娜 is 欧阳娜娜; Jiu + Wu is "Jiu Wu". */
+static bool
+joins_cjk(const char *a, const char *b)
+{
+	int32_t x = -1, y = -1;
+
+	utf8_decode(a, strlen(a), &x);
+	utf8_decode(b, strlen(b), &y);
+	return x > 0 && y > 0 && utf8_cpwidth(x) == 2 && utf8_cpwidth(y) == 2;
+}
+
 static void
 vcard_unescape(const char *s, struct buf *out)
 {
@@ -548,13 +588,59 @@ vcard_property(struct reader *rd, struct row *row, char *line, int *emails)
 		strv_init(&parts);
 		strv_split(&parts, colon + 1, ";");
 		for (size_t i = 0; i < parts.n; i++) {
-			if (i > 0)
+			if (val.len > 0)
 				buf_adds(&val, ", ");
 			vcard_unescape(parts.v[i], &val);
 		}
 		strv_free(&parts);
-	} else
-		vcard_unescape(colon + 1, &val);
+	} else if (strcasecmp(line, "N") == 0) {
+		/* Family;Given;...: the name when there is no FN. */
+		struct strv parts;
+		struct buf family, given;
+
+		strv_init(&parts);
+		strv_split(&parts, colon + 1, ";");
+		buf_init(&family);
+		buf_init(&given);
+		if (parts.n > 0)
+			vcard_unescape(parts.v[0], &family);
+		if (parts.n > 1)
+			vcard_unescape(parts.v[1], &given);
+		free(rd->vcard_n);
+		if (family.len > 0 && given.len > 0 &&
+		    joins_cjk(family.data, given.data))
+			rd->vcard_n = xasprintf("%s%s", family.data, given.data);
+		else if (family.len > 0 && given.len > 0)
+			rd->vcard_n = xasprintf("%s %s", given.data, family.data);
+		else
+			rd->vcard_n = xstrdup(family.len ? family.data :
+			    given.len ? given.data : "");
+		buf_free(&family);
+		buf_free(&given);
+		strv_free(&parts);
+		buf_free(&val);
+		return;
+	} else {
+		const char *v = colon + 1;
+
+		char *own = NULL;
+
+		if (strncasecmp(v, "tel:", 4) == 0)	/* vCard 4 TEL uri */
+			v += 4;
+		if (strcasecmp(line, "ORG") == 0) {
+			/* Organisation;unit: one name, the parts spaced. */
+			own = xstrdup(v);
+			for (char *q = own; *q != '\0'; q++) {
+				if (*q == '\\' && q[1] != '\0')
+					q++;
+				else if (*q == ';')
+					*q = ' ';
+			}
+			v = own;
+		}
+		vcard_unescape(v, &val);
+		free(own);
+	}
 	if (strncasecmp(line, "X-TCRM-", 7) == 0) {
 		char *name = xstrdup(line + 7);
 
@@ -610,6 +696,13 @@ next_vcard(struct reader *rd, struct row *row)
 			vcard_property(rd, row, logical.data, &emails);
 		buf_reset(&logical);
 		if (strncasecmp(rd->line.data, "END:VCARD", 9) == 0) {
+			const char *title = rd->entity->title;
+
+			if (title != NULL && rd->vcard_n != NULL &&
+			    *rd->vcard_n != '\0' && count_col(row, title) == 0)
+				row_add(row, title, rd->vcard_n);
+			free(rd->vcard_n);
+			rd->vcard_n = NULL;
 			row->raw = buf_detach(&raw);
 			rc = 1;
 			break;

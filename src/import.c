@@ -208,7 +208,8 @@ target_for(struct importer *im, const char *col, char **why)
 	for (size_t i = 0; i < im->o->ignores.n && !t->ignore; i++)
 		t->ignore = strcmp(im->o->ignores.v[i], col) == 0 ||
 		    same_column(im->o->ignores.v[i], col);
-	if (t->link != NULL || t->ignore || is_reject_column(col))
+	if (t->link != NULL || t->ignore || is_reject_column(col) ||
+	    *col == '\0')
 		t->ignore = true;
 	else if ((rc = map_option(im, col, t)) < 0) {
 		*why = xstrdup("bad --map");
@@ -396,6 +397,12 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 			free(p->linkvals.v[k]);
 			p->linkvals.v[k] = utf8_trim(val);
 		}
+		if (*t->col == '\0' && *val != '\0') {
+			report(im, row->line, "column %zu has a value but no "
+			    "header: name it, or --map it", i + 1);
+			bad = -1;
+			break;
+		}
 		if (t->ignore || t->link != NULL)
 			continue;
 		if (t->is_id) {
@@ -445,6 +452,9 @@ reject_csv(struct importer *im, struct pending *p, const char *why)
 		csv_write_cell(im->rejects, p->cells.v[i], delim, false);
 		fputc(delim, im->rejects);
 	}
+	/* A short row is padded so the reason stays in its column. */
+	for (size_t i = p->cells.n; h != NULL && i < h->n; i++)
+		fputc(delim, im->rejects);
 	csv_write_cell(im->rejects, why, delim, false);
 	fputc('\n', im->rejects);
 }
@@ -650,7 +660,9 @@ restore_counts(struct importer *im, json_t *old)
 	    "unchanged"));
 	im->st.skipped = (size_t)json_integer_value(json_object_get(old,
 	    "skipped"));
-	im->st.rejected = (size_t)json_integer_value(json_object_get(old,
+	/* Rows of this run's first batch were counted already; the ones the
+	 * earlier run committed are taken off again as they are skipped. */
+	im->st.rejected += (size_t)json_integer_value(json_object_get(old,
 	    "rejected"));
 	im->st.resumed_at = (size_t)json_integer_value(json_object_get(old,
 	    "rows_done"));
@@ -735,16 +747,25 @@ find_duplicate(struct importer *im, struct store *s, struct txn *t,
 		strv_init(&values);
 		strv_split(&values, record_get(&p->rec, f->name), "\n");
 		for (size_t j = 0; j < values.n && *dup == 0; j++) {
+			uint32_t ids[2];
 			size_t n;
 
-			rc = store_lookup(s, t, f, values.v[j], dup, 1, &n);
+			rc = store_lookup(s, t, f, values.v[j], ids, 2, &n);
 			if (rc != ST_OK)
 				break;
-			if (n == 0)
-				*dup = 0;
-			else
+			if (n > 1) {
+				/* Which to update? Not a guess to make. */
+				*which = xasprintf("%s '%s' is held by %s %u and "
+				    "%u", f->name, values.v[j], im->e->name,
+				    ids[0], ids[1]);
+				rc = ST_INVALID;
+				break;
+			}
+			if (n == 1) {
+				*dup = ids[0];
 				*which = xasprintf("%s '%s'", f->name,
 				    values.v[j]);
+			}
 		}
 		strv_free(&values);
 		if (rc != ST_OK)
@@ -794,6 +815,17 @@ update_existing(struct importer *im, struct store *s, struct txn *t,
 	return rc;
 }
 
+/* Forms that record how a record came in get "import" here. */
+static void
+mark_imported(const struct entity *e, struct record *r)
+{
+	const struct field *f = entity_field(e, "created_via");
+
+	if (f != NULL && *record_get(r, f->name) == '\0' &&
+	    field_enum_value(f, "import") != NULL)
+		record_set(r, f->name, "import");
+}
+
 static int
 write_row(struct importer *im, struct store *s, struct txn *t,
     struct pending *p, char **why)
@@ -805,8 +837,12 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 
 	if ((rc = resolve_links(im, s, t, p, why)) != ST_OK)
 		return rc;
-	if ((rc = find_duplicate(im, s, t, p, &dup, &which)) != ST_OK)
+	if ((rc = find_duplicate(im, s, t, p, &dup, &which)) != ST_OK) {
+		if (rc == ST_INVALID && which != NULL)
+			*why = xasprintf("ambiguous key: %s", which);
+		free(which);
 		return rc;
+	}
 	if (dup != 0) {
 		switch (im->o->on_dup) {
 		case DUP_SKIP:
@@ -825,6 +861,7 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 	}
 	free(which);
 	record_copy(&r, &p->rec);
+	mark_imported(im->e, &r);
 	rc = store_create(s, t, im->e, &r);
 	record_free(&r);
 	if (rc == ST_OK)
@@ -1003,6 +1040,7 @@ static int
 read_rows_checked(struct importer *im)
 {
 	struct row row;
+	bool bad;
 	int rc, n;
 
 	memset(&row, 0, sizeof row);
@@ -1019,9 +1057,10 @@ read_rows_checked(struct importer *im)
 		strv_init(&p->cells);
 		for (size_t i = 0; i < row.vals.n; i++)
 			strv_push(&p->cells, row.vals.v[i]);
-		if (prepare(im, &row, p) != 0)
-			reject(im, p, im->last_msg ? im->last_msg : "invalid");
+		bad = prepare(im, &row, p) != 0;
 		p->raw = row;
+		if (bad)
+			reject(im, p, im->last_msg ? im->last_msg : "invalid");
 		memset(&row, 0, sizeof row);
 		if (++im->nrows == im->o->batch &&
 		    (rc = flush_batch(im)) != ST_OK)
@@ -1169,6 +1208,10 @@ check_header(struct importer *im)
 
 		if ((t = target_for(im, h->v[i], &why)) == NULL) {
 			fprintf(stderr, "%s:1: %s\n", im->src.name, why);
+			if (h->n == 1 && strpbrk(h->v[i], ";\t|") != NULL)
+				fprintf(stderr, "%s:1: one column only: is the "
+				    "delimiter '%c'? say so with --delimiter\n",
+				    im->src.name, *strpbrk(h->v[i], ";\t|"));
 			free(why);
 			bad = -1;
 			continue;
@@ -1265,6 +1308,15 @@ importer_free(struct importer *im)
 
 static int revert_run(struct cmd_ctx *, const char *, bool, bool, size_t *);
 
+static bool
+same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int
 import_finish(struct importer *im, int rc)
 {
@@ -1315,6 +1367,11 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	im.o = o;
 	im.t0 = now_s();
 	im.last_progress = im.t0;
+	if (strcmp(o->file, "-") == 0 && isatty(0)) {
+		cmd_error(ctx, _("standard input is a terminal: give a file, or "
+		    "pipe one in (tcrm import --form ENTITY < FILE)"));
+		return EX_USAGE;
+	}
 	if (strcmp(o->file, "-") == 0)
 		fd = 0;
 	else if ((fd = open(o->file, O_RDONLY)) < 0) {
@@ -1334,6 +1391,13 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	}
 	if (parse_links(&im) != 0 || parse_keys(&im) != 0) {
 		importer_free(&im);
+		return EX_USAGE;
+	}
+	if (o->reject_path != NULL && same_file(fd, o->reject_path)) {
+		cmd_error(ctx, _("the reject file %s is the input: name another "
+		    "file"), o->reject_path);
+		importer_free(&im);
+		close(fd);
 		return EX_USAGE;
 	}
 	if (o->reject_path != NULL && !o->dry_run &&
@@ -1363,7 +1427,11 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		status = im.st.rejected > 0 ? EX_DATAERR : 0;
 	else if (rc == ST_INVALID)
 		status = EX_DATAERR;	/* unreadable input */
-	else {
+	else if (rc == ST_INTERRUPTED) {
+		cmd_error(ctx, _("interrupted after row %zu: run the same "
+		    "command again to go on from there"), im.st.read);
+		status = EX_TEMPFAIL;
+	} else {
 		cmd_error(ctx, "%s", store_error(ctx->store));
 		status = store_rc_exit(rc);
 	}
@@ -1692,6 +1760,18 @@ status_txn(struct store *s, struct txn *t, void *arg)
 
 		sc->done = st != NULL && strcmp(st, "reverted") == 0;
 		if (sc->status != NULL) {
+			char fpkey[48];
+
+			/* A re-run of a reverted import starts afresh. */
+			snprintf(fpkey, sizeof fpkey, "import-fp:%016llx",
+			    (unsigned long long)json_integer_value(
+			    json_object_get(doc, "fp")));
+			if ((rc = store_meta_del(s, t, fpkey)) != ST_OK) {
+				json_decref(doc);
+				buf_free(&val);
+				free(key);
+				return rc;
+			}
 			json_object_set_new(doc, "status",
 			    json_string(sc->status));
 			text = json_dumps(doc, JSON_COMPACT);
@@ -1707,17 +1787,30 @@ status_txn(struct store *s, struct txn *t, void *arg)
 }
 
 int
-import_revert(struct cmd_ctx *ctx, const char *id, bool force)
+import_revert(struct cmd_ctx *ctx, const char *given, bool force)
 {
-	struct status_change sc = { id, NULL, false, false };
+	struct status_change sc = { NULL, NULL, false, false };
+	char id[24];
+	uint32_t n;
 	size_t kept = 0;
 	int rc;
 
+	if (!cmd_parse_id(given, &n)) {
+		cmd_error(ctx, _("'%s' is not an import id (see tcrm import "
+		    "--list)"), given);
+		return EX_USAGE;
+	}
+	snprintf(id, sizeof id, "%u", n);
+	sc.id = id;
 	if ((rc = store_run(ctx->store, status_txn, &sc)) != ST_OK)
 		return cmd_store_error(ctx, rc);
 	if (!sc.found) {
 		cmd_error(ctx, "no import %s (see tcrm import --list)", id);
 		return EX_NOINPUT;
+	}
+	if (sc.done) {
+		fprintf(stderr, "import %s was reverted already\n", id);
+		return 0;
 	}
 	if ((rc = revert_run(ctx, id, force, false, &kept)) != ST_OK)
 		return cmd_store_error(ctx, rc);
@@ -1736,9 +1829,9 @@ list_one(const char *key, const char *value, void *arg)
 {
 	struct listing *l = arg;
 	json_t *doc = json_loads(value, 0, NULL);
-	char when[32], n[5][24];
-	const char *keys[5] = { "rows_done", "created", "updated", "skipped",
-	    "rejected" };
+	char when[32], n[6][24];
+	const char *keys[6] = { "rows_done", "created", "updated", "unchanged",
+	    "skipped", "rejected" };
 	time_t t;
 	struct tm tm;
 
@@ -1748,7 +1841,7 @@ list_one(const char *key, const char *value, void *arg)
 	t = (time_t)json_integer_value(json_object_get(doc, "started"));
 	localtime_r(&t, &tm);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		snprintf(n[i], sizeof n[i], "%lld", (long long)
 		    json_integer_value(json_object_get(doc, keys[i])));
 	table_row(l->t, (const char *[]){
@@ -1757,7 +1850,7 @@ list_one(const char *key, const char *value, void *arg)
 	    json_string_value(json_object_get(doc, "form")),
 	    json_string_value(json_object_get(doc, "file")),
 	    json_string_value(json_object_get(doc, "status")),
-	    n[0], n[1], n[2], n[3], n[4] });
+	    n[0], n[1], n[2], n[3], n[4], n[5] });
 	json_decref(doc);
 	return 0;
 }
@@ -1776,8 +1869,8 @@ int
 import_list(struct cmd_ctx *ctx, enum out_format fmt)
 {
 	static const char *const header[] = { "id", "user", "started", "form",
-	    "file", "status", "read", "created", "updated", "skipped",
-	    "rejected", NULL };
+	    "file", "status", "read", "created", "updated", "unchanged",
+	    "skipped", "rejected", NULL };
 	struct table t;
 	struct listing l = { &t };
 	int rc;

@@ -242,6 +242,91 @@ run export --form customer --where 'phones=+86 138-0013-8000' --format tsv \
 expect_out '^欧阳修$' "--where on a phone matches any spelling"
 run export --form customer --fields colour
 expect_rc 64 "an unknown field in --fields is a usage error"
+
+# A killed all-or-nothing import with a bad row before the kill still
+# ends rolled back when run again (flags in another order, same import).
+kill_after_first_batch() {	# FILE-CONTENT-FIRST-PART
+	rm -f "$TMPD/feed.csv"
+	mkfifo "$TMPD/feed.csv"
+	( cat "$1"; sleep 30 ) >"$TMPD/feed.csv" &
+	feeder=$!
+	"$TCRM" --home "$HOME_DIR" import "$TMPD/feed.csv" --form customer \
+		--batch 2 >/dev/null 2>&1 &
+	importer=$!
+	for _ in $(seq 100); do
+		"$TCRM" --home "$HOME_DIR" import --list --output tsv 2>/dev/null |
+			grep -q "feed.csv	running	2	" && break
+		sleep 0.1
+	done
+	kill -KILL "$importer" 2>/dev/null
+	kill "$feeder" 2>/dev/null
+	wait "$importer" "$feeder" 2>/dev/null
+	rm -f "$TMPD/feed.csv"
+}
+printf 'name,phones\n甲甲,13811110001\n乙乙,bad phone\n丙丙,13811110003\n丁丁,13811110004\n' \
+	>"$TMPD/full.csv"
+head -4 "$TMPD/full.csv" >"$TMPD/part.csv"
+kill_after_first_batch "$TMPD/part.csv"
+cp "$TMPD/full.csv" "$TMPD/feed.csv"
+run import --batch 2 --form customer "$TMPD/feed.csv"
+expect_err "resuming after row 2" "the re-run resumes the killed import"
+expect_rc 65 "the bad row from before the kill still counts"
+expect_err "rolled back, nothing stored" "so all of it is rolled back"
+run find 甲甲 --format tsv
+printf '%s\n' "$OUT" | grep -q 甲甲
+[ $? -ne 0 ]
+ok $? "including the row the killed run had stored"
+
+# Reverting a killed import, then running it again, imports every row.
+printf 'name,phones\n戊戊,13811110005\n己己,13811110006\n庚庚,13811110007\n' \
+	>"$TMPD/full.csv"
+head -3 "$TMPD/full.csv" >"$TMPD/part.csv"
+kill_after_first_batch "$TMPD/part.csv"
+KID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | grep running |
+	cut -f1 | tail -1)
+run import --revert "$KID"
+expect_rc 0 "revert the killed import"
+run import --revert "$KID"
+expect_err "was reverted already" "a second revert says so and does nothing"
+cp "$TMPD/full.csv" "$TMPD/feed.csv"
+run import "$TMPD/feed.csv" --form customer --batch 2
+expect_err "3 read, 3 created" "the re-run after a revert starts afresh"
+run import --revert 13x
+expect_rc 64 "an import id that is not a number is refused"
+
+# YAML with a nested value: that row is rejected, the rest read on.
+cat >"$TMPD/nest.yaml" <<'YAML'
+- name: 杨一
+- name: 杨二
+  address: {city: 北京}
+- name: 杨三
+YAML
+run import "$TMPD/nest.yaml" --form customer --partial --reject "$TMPD/nest.rej"
+expect_err "3 read, 2 created, 0 updated, 1 rejected" \
+	"a nested YAML value rejects its row only"
+grep -q '杨二' "$TMPD/nest.rej"
+ok $? "and the reject file has that row"
+printf '{"name": "JSON人", "phones": "call me"}\n' >"$TMPD/one.jsonl"
+run import "$TMPD/one.jsonl" --form customer --partial --reject "$TMPD/one.rej"
+grep -q '"name": *"JSON人".*_reject_reason' "$TMPD/one.rej"
+ok $? "a JSON Lines reject keeps the row as it was"
+cp "$TMPD/one.jsonl" "$TMPD/victim.jsonl"
+run import "$TMPD/victim.jsonl" --form customer --partial \
+	--reject "$TMPD/victim.jsonl"
+expect_rc 64 "the reject file may not be the input"
+grep -q 'JSON人' "$TMPD/victim.jsonl"
+ok $? "and the input is untouched"
+
+# Excel's empty trailing columns are ignored; a value under no header is not.
+printf 'name,phones,,\n空列,13811110009,,\n' >"$TMPD/empty.csv"
+run import "$TMPD/empty.csv" --form customer
+expect_rc 0 "empty header cells are ignored"
+printf 'name,phones,\n有值,13811110010,oops\n' >"$TMPD/empty2.csv"
+run import "$TMPD/empty2.csv" --form customer
+expect_rc 65 "but not a value under no header"
+run export --form customer --where city= --fields name --format tsv
+printf '%s\n' "$OUT" | grep -q 空列
+ok $? "--where FIELD= picks records with no value there"
 run db verify
 expect_rc 0 "verify is clean after all of it"
 done_testing
