@@ -349,6 +349,13 @@ cmd_run(struct cmd_ctx *ctx, int argc, char **argv)
 		return EX_USAGE;
 	}
 	ctx->name = ce->name;
+	for (int i = used; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			cmd_usage(stdout, ce);
+			printf("%s\n", _(ce->summary));
+			return 0;
+		}
+	}
 	if ((ce->roles & ctx->role) == 0)
 		return cmd_refuse_command(ctx, ce, argc, argv);
 	if ((ce->flags & (CMD_FORMS | CMD_STORE)) && ctx->forms == NULL &&
