@@ -44,7 +44,8 @@ desk_put(struct desk *d, int y, int x, int width, const char *s,
 	char *safe;
 	wchar_t line[DESK_LINE_MAX];
 	size_t len, off = 0, n = 0;
-	int used = 0;
+	int used = 0, limit;
+	bool clipped;
 
 	if (width <= 0 || y < 0 || y >= LINES || x >= COLS || s == NULL)
 		return 0;
@@ -52,6 +53,10 @@ desk_put(struct desk *d, int y, int x, int width, const char *s,
 		width = COLS - x;
 	safe = utf8_sanitize(s);
 	len = strlen(safe);
+	/* Cut text ends in an ellipsis: a phone number must never look
+	 * whole when it is not. */
+	clipped = (int)utf8_width(safe) > width;
+	limit = clipped ? width - 1 : width;
 	while (off < len && n < DESK_LINE_MAX - 2) {
 		int32_t cp;
 		size_t step = utf8_decode(safe + off, len - off, &cp);
@@ -65,11 +70,15 @@ desk_put(struct desk *d, int y, int x, int width, const char *s,
 			off += step;
 			continue;
 		}
-		if (used + w > width)
+		if (used + w > limit)
 			break;
 		n += desk_cell(cp, w, line + n, DESK_LINE_MAX - 2 - n);
 		used += w;
 		off += step;
+	}
+	if (clipped && width >= 1) {
+		line[n++] = L'\x2026';
+		used++;
 	}
 	free(safe);
 	if (n > 0) {
