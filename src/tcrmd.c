@@ -272,14 +272,13 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	server_log_open(cfg.foreground);
 	if (init_admin != NULL)
-		return server_first_admin(&cfg, forms, admin_name ? admin_name :
+		rc = server_first_admin(&cfg, forms, admin_name ? admin_name :
 		    cfg.admin_name, init_admin, false);
-	if (host_key(cfg.host_key) != 0)
-		return EX_CANTCREAT;
-	if (cfg.admin_key != NULL && (rc = server_first_admin(&cfg, forms,
-	    cfg.admin_name, cfg.admin_key, true)) != 0)
-		return rc;
-	rc = server_listen(&cfg, &forms);
+	else if (host_key(cfg.host_key) != 0)
+		rc = EX_CANTCREAT;
+	else if (cfg.admin_key == NULL || (rc = server_first_admin(&cfg, forms,
+	    cfg.admin_name, cfg.admin_key, true)) == 0)
+		rc = server_listen(&cfg, &forms);
 	forms_free(forms);
 	server_config_free(&cfg);
 	strv_free(&over);
