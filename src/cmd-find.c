@@ -21,8 +21,8 @@ cmd_find_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct strv words;
 	struct table t;
 	struct hits hits;
-	char *query, *end;
-	long limit = 20;
+	char *query;
+	size_t limit = 20;
 	int c, rc;
 
 	optind = 0;
@@ -37,12 +37,9 @@ cmd_find_exec(struct cmd_ctx *ctx, int argc, char **argv)
 				    role_name(ctx->role), only->name);
 			break;
 		case 'n':
-			limit = strtol(optarg, &end, 10);
-			if (*end != '\0' || limit < 1 || limit > 100000) {
-				cmd_error(ctx, _("--limit wants a number from 1 "
-				    "to 100000, not '%s'"), optarg);
-				return EX_USAGE;
-			}
+			if ((rc = cmd_limit_option(ctx, optarg, 100000,
+			    &limit)) != 0)
+				return rc;
 			break;
 		case 'o':
 			if ((rc = cmd_format_option(ctx, optarg, &fmt)) != 0)
@@ -61,7 +58,7 @@ cmd_find_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		strv_push(&words, argv[i]);
 	query = strv_join(&words, " ");
 	strv_free(&words);
-	rc = store_find(ctx->store, query, only, (size_t)limit, &hits);
+	rc = store_find(ctx->store, query, only, limit, &hits);
 	free(query);
 	if (rc != ST_OK)
 		return cmd_store_error(ctx, rc);

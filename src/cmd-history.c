@@ -94,21 +94,15 @@ cmd_history_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct history h = { NULL, 1000, 0, ctx->forms, ctx->role };
 	struct table t;
 	uint32_t id = 0;
-	char *end;
-	long limit;
 	int c, rc;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "n:o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			limit = strtol(optarg, &end, 10);
-			if (*end != '\0' || limit < 1 || limit > 1000000) {
-				cmd_error(ctx, _("--limit wants a number from 1 "
-				    "to 1000000, not '%s'"), optarg);
-				return EX_USAGE;
-			}
-			h.limit = (size_t)limit;
+			if ((rc = cmd_limit_option(ctx, optarg, 1000000,
+			    &h.limit)) != 0)
+				return rc;
 			break;
 		case 'o':
 			if ((rc = cmd_format_option(ctx, optarg, &fmt)) != 0)

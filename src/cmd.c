@@ -179,6 +179,22 @@ cmd_format_option(struct cmd_ctx *ctx, const char *arg, enum out_format *f)
 	return EX_USAGE;
 }
 
+int
+cmd_limit_option(struct cmd_ctx *ctx, const char *arg, long most,
+    size_t *limit)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (*end != '\0' || end == arg || n < 1 || n > most) {
+		cmd_error(ctx, _("--limit wants a number from 1 to %ld, not "
+		    "'%s'"), most, arg);
+		return EX_USAGE;
+	}
+	*limit = (size_t)n;
+	return 0;
+}
+
 void
 cmd_usage(FILE *fp, const struct cmd_entry *ce)
 {

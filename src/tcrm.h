@@ -611,6 +611,7 @@ bool cmd_parse_id(const char *, uint32_t *);
 /* Where the forms come from: --forms, TCRM_FORMS, HOME/forms, installed. */
 char *cmd_forms_dir(const struct cmd_ctx *);
 int cmd_format_option(struct cmd_ctx *, const char *, enum out_format *);
+int cmd_limit_option(struct cmd_ctx *, const char *, long most, size_t *);
 
 /* import.c: the import engine behind `tcrm import`. */
 enum on_duplicate {
