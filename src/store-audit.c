@@ -26,21 +26,21 @@ st_audit_open(struct store *s, DB_TXN *tid)
 	if ((ret = db_create(&s->audit, s->env, 0)) != 0)
 		return st_dberr(s, ret, "audit");
 	ret = s->audit->open(s->audit, tid, "audit.db", NULL, DB_BTREE,
-	    DB_CREATE, 0600);
+	    DB_CREATE, s->mode);
 	if (ret != 0)
 		return st_dberr(s, ret, "audit.db");
 	if ((ret = db_create(&s->audit_by_record, s->env, 0)) != 0)
 		return st_dberr(s, ret, "audit");
 	s->audit_by_record->set_flags(s->audit_by_record, DB_DUP | DB_DUPSORT);
 	ret = s->audit_by_record->open(s->audit_by_record, tid,
-	    "audit-record.idx", NULL, DB_BTREE, DB_CREATE, 0600);
+	    "audit-record.idx", NULL, DB_BTREE, DB_CREATE, s->mode);
 	if (ret != 0)
 		return st_dberr(s, ret, "audit-record.idx");
 	if ((ret = db_create(&s->audit_by_import, s->env, 0)) != 0)
 		return st_dberr(s, ret, "audit");
 	s->audit_by_import->set_flags(s->audit_by_import, DB_DUP | DB_DUPSORT);
 	ret = s->audit_by_import->open(s->audit_by_import, tid,
-	    "audit-import.idx", NULL, DB_BTREE, DB_CREATE, 0600);
+	    "audit-import.idx", NULL, DB_BTREE, DB_CREATE, s->mode);
 	return st_dberr(s, ret, "audit-import.idx");
 }
 

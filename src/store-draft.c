@@ -36,7 +36,7 @@ st_draft_open(struct store *s, DB_TXN *tid)
 	if ((ret = db_create(&s->drafts, s->env, 0)) != 0)
 		return st_dberr(s, ret, "drafts");
 	ret = s->drafts->open(s->drafts, tid, "draft.db", NULL, DB_BTREE,
-	    DB_CREATE, 0600);
+	    DB_CREATE, s->mode);
 	return st_dberr(s, ret, "draft.db");
 }
 

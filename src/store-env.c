@@ -202,7 +202,7 @@ store_open_env(struct store *s)
 	s->env->set_timeout(s->env, LOCK_TIMEOUT_US, DB_SET_LOCK_TIMEOUT);
 	if (s->nosync)
 		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
-	ret = s->env->open(s->env, s->home, flags, 0600);
+	ret = s->env->open(s->env, s->home, flags, s->mode);
 	if (ret != 0) {
 		int rc = st_dberr(s, ret, s->home);
 
@@ -221,7 +221,7 @@ store_open_meta(struct store *s, DB_TXN *tid)
 	if ((ret = db_create(&s->meta, s->env, 0)) != 0)
 		return st_dberr(s, ret, "meta");
 	ret = s->meta->open(s->meta, tid, "meta.db", NULL, DB_BTREE,
-	    DB_CREATE, 0600);
+	    DB_CREATE, s->mode);
 	return st_dberr(s, ret, "meta.db");
 }
 
@@ -238,7 +238,7 @@ store_open_entity(struct store *s, struct store_entity *se, DB_TXN *tid)
 	}
 	se->primary->app_private = se;
 	ret = se->primary->open(se->primary, tid, file, NULL, DB_BTREE,
-	    DB_CREATE, 0600);
+	    DB_CREATE, s->mode);
 	rc = st_dberr(s, ret, file);
 	free(file);
 	if (rc != ST_OK)
@@ -343,6 +343,22 @@ store_make_home(struct store *s)
 	return ST_OK;
 }
 
+/* A group-writable environment directory is shared by its group (each
+ * agent a system user, tcrm their ForceCommand or login shell): its files
+ * are made group-writable too, whatever the umask. */
+static int
+store_file_mode(const char *home)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(home, &st) != 0 || (st.st_mode & S_IWGRP) == 0)
+		return 0600;
+	mask = umask(0);
+	umask(mask & ~(mode_t)0060);
+	return 0660;
+}
+
 int
 store_open(struct store **out, const struct store_opts *o)
 {
@@ -362,6 +378,7 @@ store_open(struct store **out, const struct store_opts *o)
 		s->entities[i].entity = &o->forms->entities[i];
 	if ((rc = store_make_home(s)) != ST_OK)
 		return rc;
+	s->mode = store_file_mode(s->home);
 	store_install_db_config(s->home);
 	return store_open_all(s);
 }

@@ -490,7 +490,8 @@ index_open_handle(struct store *s, struct store_index *ix, DB **dbp,
 	(*dbp)->app_private = ix;
 	if (!ix->unique)
 		(*dbp)->set_flags(*dbp, DB_DUP | DB_DUPSORT);
-	ret = (*dbp)->open(*dbp, tid, file, NULL, DB_BTREE, flags, 0600);
+	ret = (*dbp)->open(*dbp, tid, file, NULL, DB_BTREE, flags,
+	    s->mode);
 	return st_dberr(s, ret, file);
 }
 

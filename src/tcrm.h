@@ -1056,6 +1056,7 @@ struct store_entity {
 struct store {
 	DB_ENV *env;
 	char *home;
+	int mode;			/* of files made: 0600, 0660 if shared */
 	const struct forms *forms;
 	char *user;
 	char *import_id;
