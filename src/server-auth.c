@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 /* The session's store, opened for the first key offered and kept for the
- * work that follows. */
+ * work that follows. An open can meet another process's recovery (after
+ * a crash) and fail with DB_RUNRECOVERY: try again a few times. */
 static int
 auth_open_store(struct session *s)
 {
 	struct store_opts o;
-	int rc;
+	int rc = ST_OK;
 
 	if (s->store != NULL)
 		return 0;
@@ -27,14 +28,17 @@ auth_open_store(struct session *s)
 	o.home = s->cfg->home;
 	o.forms = s->forms;
 	o.user = "tcrmd";
-	if ((rc = store_open(&s->store, &o)) != ST_OK) {
+	for (int tries = 0; tries < 5; tries++) {
+		if (tries > 0)
+			usleep(100000);
+		if ((rc = store_open(&s->store, &o)) == ST_OK)
+			return 0;
 		server_log(LOG_ERR, "%s: store: %s", s->peer,
 		    store_error(s->store));
 		store_close(s->store);
 		s->store = NULL;
-		return -1;
 	}
-	return 0;
+	return -1;
 }
 
 /* Look the user up once per name the client tries. */

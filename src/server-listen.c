@@ -5,7 +5,18 @@
  *
  * SIGTERM or SIGINT: stop accepting and exit; sessions are processes of
  * their own and end when their clients leave. SIGHUP: read the forms
- * again for new sessions. */
+ * again for new sessions.
+ *
+ * A process killed inside Berkeley DB (SIGKILL) may die holding a mutex
+ * or locks. The next open recovers the environment: it makes new region
+ * files, and every other process gets DB_RUNRECOVERY at its next call and
+ * reopens, except one already waiting for the dead process: it waits on
+ * the old regions forever (and, while it does, every open recovers
+ * again). So when a child dies of a signal a checkpoint child runs at once
+ * (its open recovers), and a watchdog kills a child that keeps waiting in
+ * a futex while it still maps a region file that recovery deleted. A
+ * child that waits long on the current regions makes it check for a
+ * dead process (a local tcrm killed, say) the same way. */
 #define TCRM_SERVER_INTERNAL
 #include "tcrm.h"
 
@@ -21,14 +32,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define STUCK_OLD 2	/* seconds waiting on deleted regions: kill */
+#define STUCK_LONG 5	/* seconds waiting at all: look for the dead */
+
+struct child {
+	pid_t pid;
+	unsigned stuck;		/* consecutive checks found waiting */
+};
+
 struct listener {
 	const struct server_config *cfg;
 	struct forms **forms;
 	ssh_bind bind;
 	int fd;
+	struct child *kids;	/* sessions and the checkpoint child */
+	size_t nkids;
 	unsigned sessions;
 	pid_t maint;
 	int64_t next_maint;
+	int64_t next_watch;
 	sigset_t waitmask;	/* what ppoll lets in */
 };
 
@@ -95,6 +117,23 @@ child_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* Sessions outlive the listener: they must not hold its standard
+ * descriptors (a terminal, a pipe someone waits on). The log has its own
+ * copy of stderr. */
+static void
+detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
 static void
 format_peer(const struct sockaddr_storage *sa, char *out, size_t size)
 {
@@ -116,21 +155,108 @@ format_peer(const struct sockaddr_storage *sa, char *out, size_t size)
 }
 
 static void
+kid_add(struct listener *l, pid_t pid)
+{
+	l->kids = xreallocarray(l->kids, l->nkids + 1, sizeof *l->kids);
+	l->kids[l->nkids].pid = pid;
+	l->kids[l->nkids].stuck = 0;
+	l->nkids++;
+}
+
+static void
+kid_remove(struct listener *l, pid_t pid)
+{
+	for (size_t i = 0; i < l->nkids; i++) {
+		if (l->kids[i].pid == pid) {
+			l->kids[i] = l->kids[--l->nkids];
+			return;
+		}
+	}
+}
+
+static void
 reap(struct listener *l)
 {
 	pid_t pid;
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == l->maint) {
+		bool maint = pid == l->maint;
+
+		kid_remove(l, pid);
+		if (maint)
 			l->maint = 0;
-			continue;
-		}
-		if (l->sessions > 0)
+		else if (l->sessions > 0)
 			l->sessions--;
-		if (WIFSIGNALED(status))
-			server_log(LOG_WARNING, "session process %ld killed by "
-			    "signal %d", (long)pid, WTERMSIG(status));
+		if (!WIFSIGNALED(status))
+			continue;
+		server_log(LOG_WARNING, "%s process %ld killed by signal %d; "
+		    "recovering the environment", maint ? "checkpoint" :
+		    "session", (long)pid, WTERMSIG(status));
+		l->next_maint = 0;
+	}
+}
+
+/* In futex(FUTEX_WAIT or FUTEX_WAIT_BITSET): in our processes, only ever
+ * a Berkeley DB mutex or lock wait. */
+static bool
+in_futex_wait(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long nr, addr, op;
+	bool waiting = false;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "/proc/%ld/syscall", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(line, sizeof line, fp) != NULL &&
+	    sscanf(line, "%lu %lx %lx", &nr, &addr, &op) == 3)
+		waiting = nr == 202 && ((op & 0x7f) == 0 || (op & 0x7f) == 9);
+	fclose(fp);
+	return waiting;
+}
+
+/* Still mapping region files of the environment that recovery deleted. */
+static bool
+on_old_regions(const struct listener *l, pid_t pid)
+{
+	char path[64], line[4096], *want;
+	bool old = false;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "/proc/%ld/maps", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	want = xasprintf("%s/__db.0", l->cfg->home);
+	while (!old && fgets(line, sizeof line, fp) != NULL)
+		old = strstr(line, want) != NULL &&
+		    strstr(line, " (deleted)") != NULL;
+	free(want);
+	fclose(fp);
+	return old;
+}
+
+static void
+watchdog(struct listener *l)
+{
+	int64_t now = server_now_ms();
+
+	if (now < l->next_watch)
+		return;
+	l->next_watch = now + 1000;
+	for (size_t i = 0; i < l->nkids; i++) {
+		struct child *c = &l->kids[i];
+
+		c->stuck = in_futex_wait(c->pid) ? c->stuck + 1 : 0;
+		if (c->stuck >= STUCK_OLD && on_old_regions(l, c->pid)) {
+			server_log(LOG_WARNING, "process %ld waits for a process "
+			    "that died, on regions recovery replaced; killing "
+			    "it", (long)c->pid);
+			kill(c->pid, SIGKILL);
+			c->stuck = 0;
+		} else if (c->stuck == STUCK_LONG && l->maint == 0)
+			l->next_maint = 0;
 	}
 }
 
@@ -159,6 +285,7 @@ accept_one(struct listener *l)
 	}
 	if (pid == 0) {
 		child_signals();
+		detach_stdio();
 		/* A session of its own: the listener's terminal and process
 		 * group signals are not the session's. */
 		setsid();
@@ -167,6 +294,7 @@ accept_one(struct listener *l)
 	}
 	close(fd);
 	l->sessions++;
+	kid_add(l, pid);
 }
 
 static void
@@ -204,8 +332,10 @@ maintenance(struct listener *l)
 	if (now < l->next_maint)
 		return;
 	l->next_maint = now + l->cfg->checkpoint_interval * 1000LL;
-	if (l->maint == 0)
-		l->maint = server_checkpoint(l->cfg, *l->forms);
+	if (l->maint == 0 && (l->maint = server_checkpoint(l->cfg,
+	    *l->forms)) > 0) {
+		kid_add(l, l->maint);
+	}
 }
 
 static int
@@ -262,12 +392,15 @@ server_listen(const struct server_config *cfg, struct forms **forms)
 	listener_signals(&l);
 	l.next_maint = server_now_ms() + cfg->checkpoint_interval * 1000LL;
 	while (!got_stop) {
-		int64_t wait = l.next_maint - server_now_ms();
+		int64_t wait;
 
 		reap(&l);
 		if (got_reload)
 			reload_forms(&l);
 		maintenance(&l);
+		watchdog(&l);
+		wait = (l.next_maint < l.next_watch ? l.next_maint :
+		    l.next_watch) - server_now_ms();
 		if (wait < 0)
 			wait = 0;
 		ts.tv_sec = (time_t)(wait / 1000);
@@ -280,6 +413,7 @@ server_listen(const struct server_config *cfg, struct forms **forms)
 			accept_one(&l);
 	}
 	ssh_bind_free(l.bind);
+	free(l.kids);
 	server_log(LOG_INFO, "signal %d: no longer accepting; %u session%s "
 	    "go on until their clients leave", (int)got_stop, l.sessions,
 	    l.sessions == 1 ? "" : "s");

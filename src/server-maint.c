@@ -4,6 +4,7 @@
 #define TCRM_SERVER_INTERNAL
 #include "tcrm.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +122,16 @@ server_checkpoint(const struct server_config *cfg, struct forms *forms)
 	struct store *store;
 	size_t removed = 0;
 	pid_t pid;
-	int rc;
+	int rc, fd;
 
 	if ((pid = fork()) != 0)
 		return pid < 0 ? 0 : pid;
 	maint_child_signals();
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
 	memset(&o, 0, sizeof o);
 	o.home = cfg->home;
 	o.forms = forms;

@@ -61,7 +61,8 @@ key() {
 # $PORT once it listens.
 server_start() {
 	: >"$SRV_LOG"
-	"$TCRMD" -D -h "$HOME_DIR" -a 127.0.0.1 -p 0 "$@" 2>>"$SRV_LOG" &
+	"$TCRMD" -D -h "$HOME_DIR" -a 127.0.0.1 -p 0 "$@" >>"$SRV_LOG" \
+		2>&1 </dev/null &
 	SRV_PID=$!
 	PORT=""
 	ss_n=100

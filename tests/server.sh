@@ -134,7 +134,18 @@ if command -v tmux >/dev/null 2>&1; then
 	wait_screen '1 found'
 	ok $? "typing searches"
 	tm resize-window -t d -x 120 -y 35
-	wait_screen '^.{110,} *$|Search:.{100}'
+	n=50
+	wide=1
+	while [ $n -gt 0 ]; do
+		l1=$(tm capture-pane -p -t d | head -1)
+		if [ ${#l1} -gt 110 ]; then
+			wide=0
+			break
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	ok $wide "a window change reaches the desk (top line ${#l1} wide)"
 	tm send-keys -t d F10
 	n=50
 	while [ ! -s "$TMPD/desk.status" ] && [ $n -gt 0 ]; do
@@ -218,6 +229,8 @@ done
 wait $cpid 2>/dev/null
 sshc alice alice tcrm add customer name=之后 phones=13500000000
 expect_rc 0 "after a session was killed with -9, others still write"
+no_sessions
+ok $? "no session process is left waiting on the dead one"
 run db verify
 expect_rc 0 "and verify is clean"
 
@@ -228,14 +241,20 @@ ok $? "checkpoints run on the timer"
 fp1=$(ssh-keygen -lf "$hk.pub" | cut -d' ' -f2)
 server_stop
 server_start -o max-sessions-per-user=2 -o idle-timeout=3 \
-	-o login-grace-time=3
+	-o login-grace-time=3 -o max-auth-tries=2
 ok $? "tcrmd restarts"
 [ "$(ssh-keygen -lf "$hk.pub" | cut -d' ' -f2)" = "$fp1" ]
 ok $? "with the same host key"
 STRICT=yes sshc alice alice tcrm --version
 expect_rc 0 "known_hosts still matches (strict checking)"
 
-# Limits: sessions per user, idle timeout, login grace time.
+# Limits: authentication attempts, sessions per user, idle timeout,
+# login grace time.
+SSH_EXTRA="-i $TMPD/stranger -i $TMPD/sam -i $TMPD/bob" sshc adm alice \
+	tcrm --version
+expect_rc 255 "three wrong keys are refused"
+log_has "alice: too many authentication attempts"
+ok $? "the client is cut off after the second"
 for h in 1 2; do
 	# shellcheck disable=SC2046
 	sleep 6 | ssh $(ssh_opts) -i "$TMPD/adm" admin@127.0.0.1 tcrm import \
