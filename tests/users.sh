@@ -93,6 +93,13 @@ expect_err "no permission: the agent role may not change customer.id_number" \
 	"and is told why"
 as_user lina set customer "$ZW" company=华为
 expect_rc 0 "an agent changes other fields"
+as_user lina set customer "$ZW" owner_agent=lina
+expect_rc 77 "an agent may not reassign a customer"
+as_user sam set customer "$ZW" owner_agent=lina
+expect_rc 0 "a supervisor reassigns it"
+run add ticket customer="$ZW" subject=发票 number=T-1
+as_user lina set ticket "$OUT" assignee=lina
+expect_rc 77 "nor a ticket"
 as_user lina delete contact "$CT"
 expect_rc 77 "an agent may not delete"
 as_user sam delete customer "$ZW"
