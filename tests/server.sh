@@ -4,7 +4,7 @@
 # limits, and clients that vanish mid-import.
 . "${TESTS_SRCDIR:-$(dirname "$0")}/server-lib.sh"
 
-for k in adm alice sam bob stranger; do
+for k in adm alice sam bob stranger root2; do
 	key "$k"
 done
 
@@ -240,9 +240,31 @@ ok $? "checkpoints run on the timer"
 # Same host key after a restart: strict checking still passes.
 fp1=$(ssh-keygen -lf "$hk.pub" | cut -d' ' -f2)
 server_stop
-server_start -o max-sessions-per-user=2 -o idle-timeout=3 \
-	-o login-grace-time=3 -o max-auth-tries=2
+# The settings from a file this time, and a first admin from it (there
+# is no enabled admin any more).
+cat >"$TMPD/tcrmd.conf" <<CONF
+# test settings
+max-sessions-per-user 2
+idle-timeout 3      # seconds
+login-grace-time 3
+max-auth-tries 2
+admin-key $TMPD/root2.pub
+admin-name root2
+CONF
+printf 'port\nmax-sessions lots\nfrobnicate 1\n' >"$TMPD/bad.conf"
+"$TCRMD" -D -h "$HOME_DIR" -f "$TMPD/bad.conf" >"$TMPD/bad.out" 2>&1
+RC=$?
+ERR=$(cat "$TMPD/bad.out")
+expect_rc 78 "a bad configuration file stops tcrmd"
+expect_err "bad.conf:1: 'port' wants a value" "every error with its line"
+expect_err "bad.conf:2: max-sessions wants a number" "  a bad number"
+expect_err "bad.conf:3: unknown setting 'frobnicate'" "  an unknown key"
+run user disable admin
+server_start -f "$TMPD/tcrmd.conf"
 ok $? "tcrmd restarts"
+sshc root2 root2 tcrm user list --format tsv
+expect_out "^root2		admin		enabled	1$" \
+	"admin-key made a first admin, as there was no other"
 [ "$(ssh-keygen -lf "$hk.pub" | cut -d' ' -f2)" = "$fp1" ]
 ok $? "with the same host key"
 STRICT=yes sshc alice alice tcrm --version
@@ -257,22 +279,22 @@ log_has "alice: too many authentication attempts"
 ok $? "the client is cut off after the second"
 for h in 1 2; do
 	# shellcheck disable=SC2046
-	sleep 6 | ssh $(ssh_opts) -i "$TMPD/adm" admin@127.0.0.1 tcrm import \
+	sleep 6 | ssh $(ssh_opts) -i "$TMPD/root2" root2@127.0.0.1 tcrm import \
 	    - --form customer >/dev/null 2>&1 &
 	eval "hold$h=\$!"
 done
 n=100
-while [ "$(grep -c "admin: exec 'tcrm import" "$SRV_LOG")" -lt 2 ] &&
+while [ "$(grep -c "root2: exec 'tcrm import" "$SRV_LOG")" -lt 2 ] &&
     [ $n -gt 0 ]; do
 	sleep 0.1
 	n=$((n - 1))
 done
-sshc adm admin tcrm --version
+sshc root2 root2 tcrm --version
 expect_rc 75 "a third session of the same user is refused"
 expect_err "sessions open already" "saying why"
 sshc alice alice tcrm --version
 expect_rc 0 "another user is not affected"
-log_has "admin: idle timeout"
+log_has "root2: idle timeout"
 ok $? "idle sessions are disconnected"
 wait "$hold1" "$hold2" 2>/dev/null
 if [ -n "${BASH_VERSION:-}" ]; then
@@ -285,10 +307,10 @@ fi
 # SIGTERM: no new connections; sessions already running go on.
 # shellcheck disable=SC2046
 (sleep 1.5; printf 'Name,Phone\n晚到,13300000000\n') | ssh $(ssh_opts) \
-	-i "$TMPD/adm" admin@127.0.0.1 tcrm import - --form customer \
+	-i "$TMPD/root2" root2@127.0.0.1 tcrm import - --form customer \
 	--batch 7 >"$TMPD/late.out" 2>&1 &
 late=$!
-log_has "admin: exec 'tcrm import - --form customer --batch 7'"
+log_has "root2: exec 'tcrm import - --form customer --batch 7'"
 kill -TERM "$SRV_PID"
 wait "$SRV_PID"
 ok $? "SIGTERM stops the listener"
