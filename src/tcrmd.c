@@ -257,8 +257,12 @@ main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < errors.n; i++)
 		fprintf(stderr, "tcrmd: %s\n", errors.v[i]);
-	if (errors.n > 0)
+	if (errors.n > 0) {
+		server_config_free(&cfg);
+		strv_free(&over);
+		strv_free(&errors);
 		return EX_CONFIG;
+	}
 	cfg.foreground = foreground || init_admin != NULL;
 	{
 		char *home = resolve_home(cfg.home);
@@ -268,8 +272,12 @@ main(int argc, char **argv)
 	}
 	if (cfg.host_key == NULL)
 		cfg.host_key = xasprintf("%s/ssh_host_ed25519_key", cfg.home);
-	if ((forms = load_forms(&cfg)) == NULL)
+	if ((forms = load_forms(&cfg)) == NULL) {
+		server_config_free(&cfg);
+		strv_free(&over);
+		strv_free(&errors);
 		return EX_CONFIG;
+	}
 	server_log_open(cfg.foreground);
 	if (init_admin != NULL)
 		rc = server_first_admin(&cfg, forms, admin_name ? admin_name :
