@@ -4,6 +4,11 @@
  * what the SSH windows and the pipes hold: a slow worker makes libssh stop
  * widening the client's window, a slow client makes us stop reading.
  *
+ * libssh widens the window again at every ssh_channel_read, however much
+ * it still holds; so we read from it only when our own buffer is empty,
+ * and then all it holds at once. Client data in memory stays under two
+ * windows (about 2.5 MB) however big the import.
+ *
  * At the end the exit status goes before EOF and close, and the session
  * is polled until the client disconnects; tearing it down at once makes
  * OpenSSH report "Broken pipe" and 255 instead of the status. */
@@ -39,7 +44,7 @@ bridge_data(struct session *s, void *data, uint32_t len, int is_stderr)
 	activity(b);
 	if (b->in_closed)
 		return (int)len;
-	if (b->held_len > 0) {
+	if (b->held.len > 0) {
 		b->in_waiting = true;
 		return 0;
 	}
@@ -72,53 +77,57 @@ bridge_client_eof(struct session *s)
 	struct bridge *b = &s->br;
 
 	b->client_eof = true;
-	if (!b->in_waiting && b->held_len == 0 && !b->pty)
+	if (!b->in_waiting && b->held.len == 0 && !b->pty)
 		close_in(b);
 }
 
 static bool
 flush_held(struct bridge *b)
 {
-	while (b->held_len > 0) {
-		ssize_t n = write(b->in_fd, b->held + b->held_off, b->held_len);
+	while (b->held_off < b->held.len) {
+		ssize_t n = write(b->in_fd, b->held.data + b->held_off,
+		    b->held.len - b->held_off);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return false;
-			b->held_len = 0;
 			close_in(b);
-			return false;
+			break;
 		}
 		b->held_off += (size_t)n;
-		b->held_len -= (size_t)n;
 	}
+	buf_reset(&b->held);
 	b->held_off = 0;
-	return true;
+	return !b->in_closed;
 }
 
-/* The pipe has room: what we hold first, then what libssh holds. A short
- * read means libssh's buffer is empty, so nothing is read that would make
- * libssh poll the socket from inside our callback. */
+/* The pipe has room: what we hold first, then everything libssh holds,
+ * in one read. libssh's buffer is not empty then, so the read does not
+ * make it poll the socket from inside our callback. */
 static void
 pump_in(struct session *s)
 {
 	struct bridge *b = &s->br;
-	int n;
+	int avail, n;
 
-	/* One read per wake-up: after a full read libssh may hold nothing,
-	 * and reading an empty channel would make it poll the socket. */
-	if (!b->in_closed && flush_held(b) && b->in_waiting) {
-		n = ssh_channel_read_nonblocking(s->channel, b->held,
-		    sizeof b->held, 0);
-		if (n <= 0 || (size_t)n < sizeof b->held)
-			b->in_waiting = false;
-		if (n > 0) {
-			b->held_len = (size_t)n;
-			flush_held(b);
-		}
+	if (b->in_closed || !flush_held(b) || !b->in_waiting)
+		goto out;
+	b->in_waiting = false;
+	if ((avail = ssh_channel_poll(s->channel, 0)) <= 0)
+		goto out;
+	if (b->held.size < (size_t)avail + 1) {
+		b->held.data = xrealloc(b->held.data, (size_t)avail + 1);
+		b->held.size = (size_t)avail + 1;
 	}
+	n = ssh_channel_read_nonblocking(s->channel, b->held.data,
+	    (uint32_t)avail, 0);
+	if (n > 0) {
+		b->held.len = (size_t)n;
+		flush_held(b);
+	}
+out:
 	if (!b->in_closed && b->client_eof && !b->in_waiting &&
-	    b->held_len == 0 && !b->pty)
+	    b->held.len == 0 && !b->pty)
 		close_in(b);
 }
 
@@ -215,7 +224,7 @@ update_watches(struct session *s)
 {
 	struct bridge *b = &s->br;
 	short room = ssh_channel_window_size(s->channel) > 0 ? POLLIN : 0;
-	short in = !b->in_closed && (b->in_waiting || b->held_len > 0) ?
+	short in = !b->in_closed && (b->in_waiting || b->held.len > 0) ?
 	    POLLOUT : 0;
 
 	if (b->pty) {
@@ -361,10 +370,4 @@ bridge_run(struct session *s)
 		if (rc == SSH_ERROR)
 			b->client_gone = true;
 	}
-}
-
-void
-bridge_resize(struct session *s)
-{
-	ioctl(s->pty_master, TIOCSWINSZ, &s->ws);
 }

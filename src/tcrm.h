@@ -1140,8 +1140,7 @@ struct bridge {
 	int status_fd;		/* its exit status arrives here */
 	bool pty;
 	short watched[4];	/* events registered for in, out, err, status */
-	char held[65536];	/* read from the channel, not yet written */
-	size_t held_len;
+	struct buf held;	/* taken from libssh, not yet written */
 	size_t held_off;
 	bool in_waiting;	/* libssh holds client data for in_fd */
 	bool in_closed;
@@ -1201,7 +1200,6 @@ void slot_release(struct session *);
 void bridge_run(struct session *) TCRM_ATTR_NORETURN;
 int bridge_data(struct session *, void *, uint32_t, int is_stderr);
 void bridge_client_eof(struct session *);
-void bridge_resize(struct session *);
 /* server-worker.c */
 void worker_run(struct session *, int status_fd) TCRM_ATTR_NORETURN;
 #endif

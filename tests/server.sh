@@ -192,6 +192,32 @@ ok $? "every write is there"
 run db verify
 expect_rc 0 "db verify is clean after them"
 
+# A big input streams: the bridge holds no more than the SSH windows.
+awk 'BEGIN { print "Name,Phone,Email,Notes"
+	for (i = 1; i <= 100000; i++)
+		printf "流%d,135%08d,s%d@example.cn,备注备注备注备注备注备注\n", i, i, i }' \
+	>"$TMPD/stream.csv"
+# shellcheck disable=SC2046
+ssh $(ssh_opts) -i "$TMPD/adm" admin@127.0.0.1 tcrm import - --form \
+	customer --dry-run <"$TMPD/stream.csv" >/dev/null 2>&1 &
+cpid=$!
+most=0
+while kill -0 $cpid 2>/dev/null; do
+	for p in $(session_pids); do
+		grep -q admin "$HOME_DIR/sessions/$p" 2>/dev/null || continue
+		for q in $(cat "/proc/$p/task/$p/children" 2>/dev/null); do
+			kb=$(awk '/^Private_Dirty/ { print $2 }' \
+			    "/proc/$q/smaps_rollup" 2>/dev/null)
+			[ "${kb:-0}" -gt "$most" ] && most=$kb
+		done
+	done
+	sleep 0.2
+done
+wait $cpid
+ok $? "a $(($(wc -c <"$TMPD/stream.csv") / 1048576)) MB import streams through ssh"
+[ "$most" -gt 0 ] && [ "$most" -lt 6144 ]
+ok $? "while the bridge stays small ($most kB private at most)"
+
 # A client killed mid-import: no lock held, nothing half done.
 awk 'BEGIN { print "Name,Phone,Email"
 	for (i = 1; i <= 40000; i++)
