@@ -330,6 +330,13 @@ if [ -n "${BASH_VERSION:-}" ]; then
 	exec 6>&- 6<&-
 fi
 
+# SIGHUP: the forms are read again for new sessions.
+kill -HUP "$SRV_PID"
+log_has "forms read again"
+ok $? "SIGHUP reads the forms again"
+sshc alice alice tcrm --version
+expect_rc 0 "and the server goes on"
+
 # SIGTERM: no new connections; sessions already running go on.
 # shellcheck disable=SC2046
 (sleep 1.5; printf 'Name,Phone\n晚到,13300000000\n') | ssh $(ssh_opts) \
