@@ -78,10 +78,16 @@ awk 'BEGIN { print "Name,Phone,Email"
 sshin adm admin "$TMPD/in.csv" tcrm import - --form customer --key email
 expect_rc 0 "admin imports 3000 rows through ssh"
 expect_err "3000 created" "all of them"
-sshc sam sam tcrm export --form customer --format csv
-expect_rc 0 "a supervisor exports"
+sshc adm admin tcrm export --form customer --format jsonl
+expect_rc 0 "admin exports through ssh"
 [ "$(printf '%s\n' "$OUT" | grep -c '@example.cn')" -eq 3000 ]
 ok $? "the export has every imported row"
+printf '%s\n' "$OUT" | grep -q 110101199001011234
+ok $? "with the ID number, which an admin may read"
+sshc sam sam tcrm export --form customer --format csv
+expect_rc 0 "a supervisor exports too"
+printf '%s\n' "$OUT" | grep -q 110101199001011234
+ok $? "  and reads the ID number"
 
 # Who may not sign in.
 sshc stranger alice tcrm find x
