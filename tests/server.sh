@@ -221,8 +221,13 @@ while kill -0 $cpid 2>/dev/null; do
 done
 wait $cpid
 ok $? "a $(($(wc -c <"$TMPD/stream.csv") / 1048576)) MB import streams through ssh"
-[ "$most" -gt 0 ] && [ "$most" -lt 6144 ]
-ok $? "while the bridge stays small ($most kB private at most)"
+if ldd "$TCRMD" 2>/dev/null | grep -q libasan; then
+	# ASan's quarantine keeps freed buffers: memory says nothing here.
+	ok 0 "the bridge stays small # SKIP sanitizer build ($most kB)"
+else
+	[ "$most" -gt 0 ] && [ "$most" -lt 6144 ]
+	ok $? "while the bridge stays small ($most kB private at most)"
+fi
 
 # A client killed mid-import: no lock held, nothing half done.
 awk 'BEGIN { print "Name,Phone,Email"
