@@ -57,8 +57,10 @@ static const char *const field_keys[FK_COUNT] = {
 	"permissions"
 };
 
-enum { VK_VALUE, VK_EN, VK_ZH, VK_KEY, VK_COUNT };
-static const char *const value_keys[VK_COUNT] = { "value", "en", "zh", "key" };
+enum { VK_VALUE, VK_EN, VK_ZH, VK_KEY, VK_REQUIRES, VK_NEXT, VK_COUNT };
+static const char *const value_keys[VK_COUNT] = {
+	"value", "en", "zh", "key", "requires", "next"
+};
 
 enum { LK_EN, LK_ZH, LK_COUNT };
 static const char *const label_keys[LK_COUNT] = { "en", "zh" };
@@ -551,6 +553,21 @@ load_hotkey(struct loader *l, struct field *f, struct enum_value *ev,
 	ev->key = key;
 }
 
+/* A list of names (fields or values), checked once the entity is read. */
+static void
+load_names(struct loader *l, const yaml_node_t *node, const char *key,
+    struct strv *out)
+{
+	if (node == NULL || !is_list(l, node, key))
+		return;
+	for (size_t i = 0; i < list_length(node); i++) {
+		const char *s = get_scalar(l, list_item(l, node, i), key);
+
+		if (s != NULL)
+			strv_push(out, s);
+	}
+}
+
 static void
 load_enum_value(struct loader *l, struct field *f, struct enum_value *ev,
     const yaml_node_t *node)
@@ -589,8 +606,21 @@ load_enum_value(struct loader *l, struct field *f, struct enum_value *ev,
 	ev->value = xstrdup(s);
 	if (ev->label.en == NULL)
 		ev->label.en = xstrdup(s);
-	if (node->type == YAML_MAPPING_NODE)
+	if (node->type == YAML_MAPPING_NODE) {
 		load_hotkey(l, f, ev, v[VK_KEY]);
+		if (v[VK_REQUIRES] != NULL) {
+			ev->requires_line = (int)v[VK_REQUIRES]->start_mark.line + 1;
+			ev->requires_column =
+			    (int)v[VK_REQUIRES]->start_mark.column + 1;
+			load_names(l, v[VK_REQUIRES], "requires", &ev->requires);
+		}
+		if (v[VK_NEXT] != NULL) {
+			ev->has_next = true;
+			ev->next_line = (int)v[VK_NEXT]->start_mark.line + 1;
+			ev->next_column = (int)v[VK_NEXT]->start_mark.column + 1;
+			load_names(l, v[VK_NEXT], "next", &ev->next);
+		}
+	}
 }
 
 static void
@@ -1022,6 +1052,8 @@ add_match_key(struct match_key **keys, size_t *n, const struct field *f,
  * An import column must lead to one field only. Keys are made once and
  * searched in the order entity_field_by_alias uses: names, then aliases.
  */
+static void check_value_rules(struct loader *, const struct entity *);
+
 static void
 check_aliases(struct loader *l, const struct entity *e)
 {
@@ -1111,6 +1143,7 @@ load_entity(struct loader *l, struct entity *e, const yaml_node_t *root,
 		e->fields[i].write_roles &= e->write_roles;
 	}
 	check_aliases(l, e);
+	check_value_rules(l, e);
 }
 
 static char *
@@ -1211,6 +1244,37 @@ load_document(struct loader *l, struct entity *e, const char *base)
 		return;
 	}
 	load_entity(l, e, root, base);
+}
+
+/* requires: names fields of the entity; next: names values of the field. */
+static void
+check_value_rules(struct loader *l, const struct entity *e)
+{
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+
+		for (size_t j = 0; j < f->nvalues; j++) {
+			const struct enum_value *ev = &f->values[j];
+
+			for (size_t k = 0; k < ev->requires.n; k++) {
+				const char *n = ev->requires.v[k];
+
+				if (entity_field(e, n) == NULL ||
+				    strcmp(entity_field(e, n)->name, n) != 0)
+					load_error_at(l, ev->requires_line,
+					    ev->requires_column, "'%s' requires "
+					    "'%s', which is not a field of %s",
+					    ev->value, n, e->name);
+			}
+			for (size_t k = 0; k < ev->next.n; k++) {
+				if (field_enum_value(f, ev->next.v[k]) == NULL)
+					load_error_at(l, ev->next_line,
+					    ev->next_column, "'%s' may go next "
+					    "to '%s', which is not a value of %s",
+					    ev->value, ev->next.v[k], f->name);
+			}
+		}
+	}
 }
 
 static void

@@ -66,6 +66,8 @@ field_free(struct field *f)
 		free(f->values[i].value);
 		label_free(&f->values[i].label);
 		free(f->values[i].key);
+		strv_free(&f->values[i].requires);
+		strv_free(&f->values[i].next);
 	}
 	free(f->values);
 	free(f->def);

@@ -149,6 +149,11 @@ struct enum_value {
 	char *value;
 	struct label label;
 	char *key;	/* hotkey, may be NULL */
+	struct strv requires;	/* fields that must be set with this value */
+	struct strv next;	/* values it may change to (flow) */
+	bool has_next;		/* a flow is declared: others are refused */
+	int requires_line, requires_column;
+	int next_line, next_column;
 };
 struct entity;
 struct field {
@@ -569,6 +574,156 @@ void out_safe(FILE *, const char *);
 
 /* Exit status for a store result. */
 int store_rc_exit(int rc);
+
+/* clock.c: the time tcrm works with. TCRM_NOW (seconds since the epoch)
+ * fixes it, for tests of service levels and callbacks. */
+time_t clock_now(void);
+int64_t clock_now_us(void);
+
+/* service.c: forms/service.yaml, the service desk's settings: the working
+ * calendar, service-level targets per priority (and per queue), queues
+ * with their members and assignment rule, escalation steps, callback
+ * grace, wrap-up time and call scripts. Durations are seconds; working
+ * durations count only the calendar's open hours. */
+struct svc_span {
+	int open;		/* minutes after midnight */
+	int close;		/* open == close: closed all day */
+};
+struct calendar {
+	char *timezone;		/* TZ name, NULL for the process's zone */
+	struct svc_span week[7];	/* 0 = Sunday */
+	int *holidays;		/* yyyymmdd, sorted: closed */
+	size_t nholidays;
+	int *workdays;		/* yyyymmdd, sorted: open as a weekday */
+	size_t nworkdays;	/* (make-up days, 调休) */
+};
+struct svc_target {
+	char *priority;
+	long response;		/* working seconds; 0 = no target */
+	long resolution;
+};
+enum svc_assign {
+	ASSIGN_MANUAL,
+	ASSIGN_ROUND_ROBIN,	/* the ready member assigned longest ago */
+	ASSIGN_LEAST_LOADED	/* the ready member with fewest open tickets */
+};
+struct svc_queue {
+	char *name;
+	struct label label;
+	enum svc_assign assign;
+	struct strv members;	/* login names */
+	char *team;		/* and every user of this team, or NULL */
+	struct svc_target *targets;	/* overrides per priority */
+	size_t ntargets;
+	char *script;		/* call script, {{field}} merged; or NULL */
+};
+enum svc_action {
+	ESC_NOTIFY,		/* mark the ticket; supervisors see it */
+	ESC_RAISE_PRIORITY,	/* one priority up */
+	ESC_REASSIGN		/* to another queue (and its rule) */
+};
+struct svc_escalation {
+	int percent;		/* of the resolution target used */
+	enum svc_action action;
+	char *queue;		/* ESC_REASSIGN's target */
+};
+struct svc_script {
+	char *campaign;		/* campaign code or name */
+	char *text;
+};
+struct service {
+	char *file;
+	struct calendar cal;
+	struct svc_target *targets;	/* per priority */
+	size_t ntargets;
+	struct svc_queue *queues;
+	size_t nqueues;
+	struct svc_escalation *escalations;	/* by percent */
+	size_t nescalations;
+	struct svc_script *scripts;
+	size_t nscripts;
+	long callback_grace;	/* a pending callback this late is missed */
+	long wrap_up;		/* seconds of wrap-up after a call */
+};
+/* Load dir/service.yaml (a missing file gives the defaults); problems go
+ * to diags as "file:line:column: message". 0, or -1 on any problem. */
+int service_load(const char *dir, const struct forms *, struct service **,
+    struct strv *diags);
+void service_free(struct service *);
+const struct svc_queue *service_queue(const struct service *,
+    const char *name);
+/* Targets for a ticket of this queue (may be empty) and priority. */
+struct svc_target service_target(const struct service *, const char *queue,
+    const char *priority);
+/* Is user (of team) a member of the queue? */
+bool service_queue_has(const struct svc_queue *, const char *user,
+    const char *team);
+/* Script text with {{field}} replaced from rec (display form; unknown
+ * fields empty). Owned. */
+char *service_merge(const char *tmpl, const struct entity *,
+    const struct record *);
+/* "30m", "4h", "1h30m", "90s", "2d" (d = 24 h) -> seconds; -1 if bad. */
+long service_duration(const char *);
+/* "-1h05m", "2d 3h", "45m" for a number of seconds (rounded to minutes). */
+char *service_duration_text(long secs);
+
+/* sla.c: working time on a calendar. */
+bool cal_is_open_day(const struct calendar *, int yyyymmdd, int wday,
+    struct svc_span *);
+/* The time `work` working seconds after start. */
+time_t cal_add(const struct calendar *, time_t start, long work);
+/* Working seconds between a and b (negative when b < a). */
+long cal_between(const struct calendar *, time_t a, time_t b);
+/* Stored datetime ("2026-11-23T09:00:00", local) <-> time_t. */
+int datetime_parse(const char *, time_t *);
+char *datetime_format(time_t);
+
+/* store-service.c: the service desk's rules, kept by the store on every
+ * write of a ticket (any path: command line, desk, import): a number
+ * when none is given, service-level due times from service.yaml, the
+ * clock stopped while pending, first response and resolution times, the
+ * status flow; and agents, assignment and the sweep. */
+struct sla_state {
+	long response_left;	/* working seconds, negative after breach */
+	long resolution_left;
+	bool has_response;	/* a target applies and is still running */
+	bool has_resolution;
+	bool paused;
+	bool response_breached;
+	bool resolution_breached;
+};
+/* Timers of a ticket now. */
+void sla_state_of(const struct service *, const struct record *ticket,
+    time_t now, struct sla_state *);
+/* The service settings the store uses (from the forms' directory). */
+const struct service *store_service(struct store *);
+/* Agent records: by login name, created as offline when missing. */
+int svc_agent_get(struct store *, struct txn *, const char *user,
+    struct record *);
+/* Change an agent's state (reason for paused; call_id/caller for
+ * on_call), stamping since; each change is audited with its time. */
+int svc_agent_set_state(struct store *, struct txn *, const char *user,
+    const char *state, const char *reason, const char *call_id,
+    const char *caller);
+/* Take an unassigned ticket for user: exactly one of two racing agents
+ * wins; the other gets ST_CONFLICT naming who holds it. */
+int svc_ticket_take(struct store *, struct txn *, uint32_t id,
+    const char *user);
+/* Pick the agent for a ticket in queue by the queue's rule, among its
+ * ready members; *user owned, NULL when nobody is ready. */
+int svc_pick_agent(struct store *, struct txn *, const char *queue,
+    char **user);
+/* Open tickets (not resolved or closed) assigned to user. */
+int svc_open_load(struct store *, struct txn *, const char *user,
+    size_t *n);
+struct sweep_report {
+	size_t breached;	/* tickets newly marked */
+	size_t escalated;
+	size_t missed;		/* callbacks newly flagged */
+};
+/* Mark breaches, run escalations and flag missed callbacks as of now;
+ * tcrmd runs it on a timer, `tcrm sla run` by hand or from cron. */
+int svc_sweep(struct store *, time_t now, struct sweep_report *);
 
 /* cmd.c: the one table of commands, shared by the command line, SSH exec
  * requests and the desk's palette. */
