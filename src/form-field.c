@@ -414,21 +414,6 @@ civil_from_days(int64_t z, struct datetime *dt)
 	dt->year = (int)(y + (dt->month <= 2));
 }
 
-static time_t
-now_time(void)
-{
-	const char *s = getenv("TCRM_NOW");
-	char *end;
-	long long v;
-
-	if (s != NULL && *s != '\0') {
-		v = strtoll(s, &end, 10);
-		if (*end == '\0')
-			return (time_t)v;
-	}
-	return time(NULL);
-}
-
 static void
 from_time(time_t t, struct datetime *dt)
 {
@@ -492,7 +477,7 @@ take_day_word(const char **p, struct datetime *dt)
 
 	for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
 		if (match_word(p, words[i].word)) {
-			from_time(now_time(), dt);
+			from_time(clock_now(), dt);
 			dt->hour = dt->minute = dt->second = 0;
 			add_days(dt, words[i].offset);
 			return true;
@@ -520,12 +505,12 @@ take_relative(const char **pp, struct datetime *dt, bool hours)
 	if (!add_digits(&p, &v, 100000, &nd) || nd == 0)
 		return false;
 	n = sign * (int64_t)v;
-	from_time(now_time(), dt);
+	from_time(clock_now(), dt);
 	if (hours && (match_word(&p, "min") || match_word(&p, "mins") ||
 	    match_word(&p, "minutes")))
-		from_time(now_time() + (time_t)(n * 60), dt);
+		from_time(clock_now() + (time_t)(n * 60), dt);
 	else if (hours && (match_word(&p, "h") || match_word(&p, "hours")))
-		from_time(now_time() + (time_t)(n * 3600), dt);
+		from_time(clock_now() + (time_t)(n * 3600), dt);
 	else if (match_word(&p, "d") || match_word(&p, "days"))
 		add_days(dt, n);
 	else if (match_word(&p, "w") || match_word(&p, "weeks"))
@@ -697,14 +682,14 @@ take_datetime(const char **pp, struct datetime *dt)
 	int offset;
 
 	if (match_word(&p, "now") || take_literal(&p, "现在")) {
-		from_time(now_time(), dt);
+		from_time(clock_now(), dt);
 		*pp = p;
 		return true;
 	}
 	if (take_time(&p, dt)) {
 		struct datetime today;
 
-		from_time(now_time(), &today);
+		from_time(clock_now(), &today);
 		dt->year = today.year;
 		dt->month = today.month;
 		dt->day = today.day;

@@ -1325,6 +1325,9 @@ is_form_file(const char *dir, const char *name)
 
 	if (name[0] == '.' || n <= 5 || strcmp(name + n - 5, ".yaml") != 0)
 		return false;
+	/* The service desk's settings, not an entity (service.c). */
+	if (strcmp(name, "service.yaml") == 0)
+		return false;
 	path = xasprintf("%s/%s", dir, name);
 	ok = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 	free(path);
@@ -1403,6 +1406,10 @@ forms_load(const char *dir, struct forms **formsp, struct strv *diags)
 		return -1;
 	}
 	resolve_refs(forms);
+	if (service_load(dir, forms, &forms->service, diags) != 0) {
+		forms_free(forms);
+		return -1;
+	}
 	*formsp = forms;
 	return 0;
 }

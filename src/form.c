@@ -102,6 +102,7 @@ forms_free(struct forms *forms)
 		entity_free(&forms->entities[i]);
 	free(forms->entities);
 	free(forms->dir);
+	service_free(forms->service);
 	free(forms);
 }
 

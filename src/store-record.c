@@ -12,10 +12,7 @@
 static int64_t
 now_us(void)
 {
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	return clock_now_us();
 }
 
 static void
@@ -161,11 +158,61 @@ check_required(struct store *s, const struct entity *e,
 	for (size_t i = 0; i < e->nfields; i++) {
 		const struct field *f = &e->fields[i];
 
+		const struct enum_value *ev;
+
 		if (f->required && *record_get(r, f->name) == '\0')
 			return st_fail(s, ST_INVALID, "%s: a value is required",
 			    f->name);
+		if (f->type != FT_ENUM ||
+		    (ev = field_enum_value(f, record_get(r, f->name))) == NULL)
+			continue;
+		for (size_t j = 0; j < ev->requires.n; j++) {
+			if (*record_get(r, ev->requires.v[j]) == '\0')
+				return st_fail(s, ST_INVALID, "%s: %s requires "
+				    "%s", f->name, ev->value,
+				    ev->requires.v[j]);
+		}
 	}
 	return ST_OK;
+}
+
+/* An enum whose old value declares a flow may only move along it. */
+static int
+check_flow(struct store *s, const struct entity *e, const struct record *old,
+    const struct record *r)
+{
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+		const char *from = record_get(old, f->name);
+		const char *to = record_get(r, f->name);
+		const struct enum_value *ev;
+		char *allowed;
+		int rc;
+
+		if (f->type != FT_ENUM || strcmp(from, to) == 0 ||
+		    (ev = field_enum_value(f, from)) == NULL || !ev->has_next)
+			continue;
+		if (*to == '\0')
+			continue;	/* required or not is checked apart */
+		bool ok = false;
+		for (size_t j = 0; j < ev->next.n; j++)
+			ok |= strcmp(ev->next.v[j], to) == 0;
+		if (ok)
+			continue;
+		allowed = strv_join(&ev->next, ", ");
+		rc = st_fail(s, ST_INVALID, "%s: %s cannot go to %s (from %s: "
+		    "%s)", f->name, from, to, from, *allowed ? allowed :
+		    "nowhere");
+		free(allowed);
+		return rc;
+	}
+	return ST_OK;
+}
+
+static bool
+is_ticket(const struct entity *e)
+{
+	return strcmp(e->name, "ticket") == 0;
 }
 
 static bool
@@ -336,6 +383,8 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 	r->created = r->updated;
 	free(r->created_by);
 	r->created_by = xstrdup(s->user);
+	if (is_ticket(e) && (rc = st_ticket_prepare(s, t, NULL, r)) != ST_OK)
+		return rc;
 	/* Unique values are looked up only when the put says one is taken:
 	 * the common case costs no extra reads. The caller aborts. */
 	rc = primary_put(s, tid, se, r, DB_NOOVERWRITE);
@@ -410,6 +459,11 @@ store_update(struct store *s, struct txn *t, const struct entity *e,
 		r->id = id;
 		goto out;
 	}
+	if ((rc = check_flow(s, e, &old, r)) != ST_OK)
+		goto out;
+	r->created = old.created;
+	if (is_ticket(e) && (rc = st_ticket_prepare(s, t, &old, r)) != ST_OK)
+		goto out;
 	if ((rc = check_required(s, e, r)) != ST_OK ||
 	    (rc = check_references(s, tid, e, &old, r)) != ST_OK ||
 	    (rc = check_unique(s, tid, se, &old, r)) != ST_OK)

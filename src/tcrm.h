@@ -195,10 +195,12 @@ struct entity {
 	int line;
 	int column;
 };
+struct service;
 struct forms {
 	char *dir;
 	struct entity *entities;
 	size_t n;
+	struct service *service;	/* service.yaml (service.c) */
 };
 /* Load every *.yaml in dir; every problem is appended to diags as
  * "file:line:column: message". Returns 0 when there was none. */
@@ -1228,6 +1230,10 @@ struct store {
 	struct strv notices;
 	uint32_t audit_counter;
 };
+/* store-service.c: a ticket's number, due times, pause, first response,
+ * resolution and assignment, before it is written. */
+int st_ticket_prepare(struct store *, struct txn *, const struct record *old,
+    struct record *);
 /* store-env.c */
 int st_dberr(struct store *, int ret, const char *what);
 int st_fail(struct store *, int rc, const char *fmt, ...) TCRM_ATTR_PRINTF(3, 4);

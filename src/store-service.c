@@ -1,0 +1,694 @@
+/* store-service.c - the service desk's rules on tickets, agents and
+ * callbacks, kept inside the store's transactions so the desk, the
+ * command line and import all get them. */
+#define TCRM_STORE_INTERNAL
+#include "tcrm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LOOKUP_MAX 100000
+
+const struct service *
+store_service(struct store *s)
+{
+	return s->forms != NULL ? s->forms->service : NULL;
+}
+
+static const struct entity *
+entity_named(struct store *s, const char *name)
+{
+	const struct entity *e = forms_entity(s->forms, name);
+
+	if (e == NULL)
+		st_fail(s, ST_INVALID, "the forms have no '%s' entity", name);
+	return e;
+}
+
+static void
+set_time(struct record *r, const char *field, time_t t)
+{
+	char *v = datetime_format(t);
+
+	record_set(r, field, v);
+	free(v);
+}
+
+static bool
+get_time(const struct record *r, const char *field, time_t *t)
+{
+	const char *v = record_get(r, field);
+
+	return *v != '\0' && datetime_parse(v, t) == 0;
+}
+
+static long
+get_long(const struct record *r, const char *field)
+{
+	return strtol(record_get(r, field), NULL, 10);
+}
+
+static void
+set_long(struct record *r, const char *field, long v)
+{
+	char num[32];
+
+	if (v == 0) {
+		record_set(r, field, "");
+		return;
+	}
+	snprintf(num, sizeof num, "%ld", v);
+	record_set(r, field, num);
+}
+
+static bool
+is_done(const char *status)
+{
+	return strcmp(status, "resolved") == 0 || strcmp(status, "closed") == 0;
+}
+
+static bool
+differs(const struct record *old, const struct record *r, const char *f)
+{
+	return old == NULL || strcmp(record_get(old, f), record_get(r, f)) != 0;
+}
+
+static void
+add_breach(struct record *r, const char *kind)
+{
+	const char *cur = record_get(r, "breach");
+
+	if (*cur == '\0' || strcmp(cur, kind) == 0)
+		record_set(r, "breach", kind);
+	else if (strcmp(cur, "both") != 0)
+		record_set(r, "breach", "both");
+}
+
+static bool
+has_breach(const struct record *r, const char *kind)
+{
+	const char *cur = record_get(r, "breach");
+
+	return strcmp(cur, kind) == 0 || strcmp(cur, "both") == 0;
+}
+
+/* ---- agents ---- */
+
+static int
+find_one(struct store *s, struct txn *t, const struct entity *e,
+    const char *field, const char *value, struct record *rec)
+{
+	const struct field *f = entity_field(e, field);
+	uint32_t id;
+	size_t n = 0;
+	int rc;
+
+	if (f == NULL)
+		return st_fail(s, ST_INVALID, "%s has no field %s", e->name,
+		    field);
+	if ((rc = store_lookup(s, t, f, value, &id, 1, &n)) != ST_OK)
+		return rc;
+	if (n == 0)
+		return ST_NOTFOUND;
+	return store_get(s, t, e, id, rec);
+}
+
+int
+svc_agent_get(struct store *s, struct txn *t, const char *user,
+    struct record *rec)
+{
+	const struct entity *e = entity_named(s, "agent");
+	int rc;
+
+	if (e == NULL)
+		return ST_INVALID;
+	record_init(rec);
+	rc = find_one(s, t, e, "name", user, rec);
+	if (rc != ST_NOTFOUND)
+		return rc;
+	record_free(rec);
+	record_init(rec);
+	record_set(rec, "name", user);
+	record_set(rec, "state", "offline");
+	set_time(rec, "since", clock_now());
+	return store_create(s, t, e, rec);
+}
+
+int
+svc_agent_set_state(struct store *s, struct txn *t, const char *user,
+    const char *state, const char *reason, const char *call_id,
+    const char *caller)
+{
+	const struct entity *e = entity_named(s, "agent");
+	struct record rec;
+	bool same;
+	int rc;
+
+	if (e == NULL)
+		return ST_INVALID;
+	if ((rc = svc_agent_get(s, t, user, &rec)) != ST_OK)
+		return rc;
+	same = strcmp(record_get(&rec, "state"), state) == 0;
+	record_set(&rec, "state", state);
+	record_set(&rec, "reason", strcmp(state, "paused") == 0 && reason ?
+	    reason : "");
+	if (strcmp(state, "on_call") == 0 || strcmp(state, "wrap_up") == 0) {
+		if (call_id != NULL)
+			record_set(&rec, "call_id", call_id);
+		if (caller != NULL)
+			record_set(&rec, "caller", caller);
+	} else {
+		record_set(&rec, "call_id", "");
+		record_set(&rec, "caller", "");
+	}
+	if (!same)
+		set_time(&rec, "since", clock_now());
+	rc = store_update(s, t, e, &rec, 0);
+	record_free(&rec);
+	return rc;
+}
+
+int
+svc_open_load(struct store *s, struct txn *t, const char *user, size_t *n)
+{
+	const struct entity *e = entity_named(s, "ticket");
+	const struct field *f;
+	uint32_t *ids;
+	size_t nids = 0;
+	int rc;
+
+	*n = 0;
+	if (e == NULL || (f = entity_field(e, "assignee")) == NULL)
+		return ST_INVALID;
+	ids = xcalloc(LOOKUP_MAX, sizeof *ids);
+	rc = store_lookup(s, t, f, user, ids, LOOKUP_MAX, &nids);
+	for (size_t i = 0; rc == ST_OK && i < nids; i++) {
+		struct record r;
+
+		record_init(&r);
+		rc = store_get(s, t, e, ids[i], &r);
+		if (rc == ST_OK && !is_done(record_get(&r, "status")))
+			(*n)++;
+		record_free(&r);
+		if (rc == ST_NOTFOUND)
+			rc = ST_OK;
+	}
+	free(ids);
+	return rc;
+}
+
+/* Members of a queue: those it names, then the users of its team. */
+static int
+queue_members(struct store *s, struct txn *t, const struct svc_queue *q,
+    struct strv *out)
+{
+	const struct entity *ue;
+	const struct field *f;
+	uint32_t *ids;
+	size_t n = 0;
+	int rc = ST_OK;
+
+	for (size_t i = 0; i < q->members.n; i++)
+		strv_push(out, q->members.v[i]);
+	if (q->team == NULL || (ue = forms_entity(s->forms, "user")) == NULL ||
+	    (f = entity_field(ue, "team")) == NULL)
+		return ST_OK;
+	ids = xcalloc(LOOKUP_MAX, sizeof *ids);
+	rc = store_lookup(s, t, f, q->team, ids, LOOKUP_MAX, &n);
+	for (size_t i = 0; rc == ST_OK && i < n; i++) {
+		struct record r;
+		const char *name;
+		bool dup = false;
+
+		record_init(&r);
+		if ((rc = store_get(s, t, ue, ids[i], &r)) == ST_OK &&
+		    strcmp(record_get(&r, "disabled"), "true") != 0) {
+			name = record_get(&r, "name");
+			for (size_t j = 0; j < out->n; j++)
+				dup |= strcmp(out->v[j], name) == 0;
+			if (!dup && *name != '\0')
+				strv_push(out, name);
+		}
+		record_free(&r);
+		if (rc == ST_NOTFOUND)
+			rc = ST_OK;
+	}
+	free(ids);
+	return rc;
+}
+
+struct candidate {
+	const char *name;
+	time_t last;		/* last assigned, 0 never */
+	size_t load;
+};
+
+static bool
+better(const struct candidate *a, const struct candidate *b,
+    enum svc_assign rule)
+{
+	if (rule == ASSIGN_LEAST_LOADED && a->load != b->load)
+		return a->load < b->load;
+	if (a->last != b->last)
+		return a->last < b->last;
+	return strcmp(a->name, b->name) < 0;
+}
+
+int
+svc_pick_agent(struct store *s, struct txn *t, const char *queue,
+    char **user)
+{
+	const struct service *sv = store_service(s);
+	const struct svc_queue *q = service_queue(sv, queue);
+	const struct entity *ae = entity_named(s, "agent");
+	struct candidate best = { NULL, 0, 0 };
+	struct strv members;
+	int rc;
+
+	*user = NULL;
+	if (q == NULL || ae == NULL)
+		return ST_OK;
+	strv_init(&members);
+	rc = queue_members(s, t, q, &members);
+	for (size_t i = 0; rc == ST_OK && i < members.n; i++) {
+		struct candidate c = { members.v[i], 0, 0 };
+		struct record a;
+
+		record_init(&a);
+		rc = find_one(s, t, ae, "name", c.name, &a);
+		if (rc == ST_OK &&
+		    strcmp(record_get(&a, "state"), "ready") == 0) {
+			get_time(&a, "last_assigned", &c.last);
+			if (q->assign == ASSIGN_LEAST_LOADED)
+				rc = svc_open_load(s, t, c.name, &c.load);
+			if (rc == ST_OK && (best.name == NULL ||
+			    better(&c, &best, q->assign)))
+				best = c;
+		}
+		record_free(&a);
+		if (rc == ST_NOTFOUND)
+			rc = ST_OK;
+	}
+	if (rc == ST_OK && best.name != NULL)
+		*user = xstrdup(best.name);
+	strv_free(&members);
+	return rc;
+}
+
+/* Round-robin turns on the agent's last assignment. */
+static int
+stamp_assigned(struct store *s, struct txn *t, const char *user)
+{
+	const struct entity *ae = entity_named(s, "agent");
+	struct record a;
+	int rc;
+
+	if (ae == NULL)
+		return ST_INVALID;
+	if ((rc = svc_agent_get(s, t, user, &a)) != ST_OK)
+		return rc;
+	set_time(&a, "last_assigned", clock_now());
+	rc = store_update(s, t, ae, &a, 0);
+	record_free(&a);
+	return rc;
+}
+
+static int
+auto_assign(struct store *s, struct txn *t, struct record *r)
+{
+	const struct svc_queue *q;
+	char *user = NULL;
+	int rc;
+
+	q = service_queue(store_service(s), record_get(r, "queue"));
+	if (q == NULL || q->assign == ASSIGN_MANUAL ||
+	    *record_get(r, "assignee") != '\0' ||
+	    is_done(record_get(r, "status")))
+		return ST_OK;
+	if ((rc = svc_pick_agent(s, t, q->name, &user)) != ST_OK ||
+	    user == NULL)
+		return rc;
+	record_set(r, "assignee", user);
+	rc = stamp_assigned(s, t, user);
+	free(user);
+	return rc;
+}
+
+int
+svc_ticket_take(struct store *s, struct txn *t, uint32_t id,
+    const char *user)
+{
+	const struct entity *e = entity_named(s, "ticket");
+	struct record r;
+	const char *holder;
+	int rc;
+
+	if (e == NULL)
+		return ST_INVALID;
+	record_init(&r);
+	if ((rc = store_get(s, t, e, id, &r)) != ST_OK) {
+		record_free(&r);
+		return rc;
+	}
+	holder = record_get(&r, "assignee");
+	if (*holder != '\0' && strcmp(holder, user) != 0)
+		rc = st_fail(s, ST_CONFLICT, "ticket %s is already taken by "
+		    "%s", record_get(&r, "number"), holder);
+	else if (*holder == '\0') {
+		record_set(&r, "assignee", user);
+		if ((rc = store_update(s, t, e, &r, r.version)) == ST_OK)
+			rc = stamp_assigned(s, t, user);
+	}
+	record_free(&r);
+	return rc;
+}
+
+/* ---- the ticket rules ---- */
+
+static time_t
+created_time(const struct record *r)
+{
+	return (time_t)(r->created / 1000000);
+}
+
+/* Due times from the targets, counted from when the ticket was opened
+ * plus the working time it spent pending. */
+static void
+set_due_times(const struct service *sv, struct record *r, bool keep_given)
+{
+	struct svc_target tg = service_target(sv, record_get(r, "queue"),
+	    record_get(r, "priority"));
+	long paused = get_long(r, "paused_work");
+	time_t opened = created_time(r);
+
+	if (tg.response > 0 && !(keep_given &&
+	    *record_get(r, "response_due") != '\0') &&
+	    *record_get(r, "responded") == '\0')
+		set_time(r, "response_due", cal_add(&sv->cal, opened,
+		    tg.response + paused));
+	if (tg.resolution > 0 && !(keep_given &&
+	    *record_get(r, "due") != '\0'))
+		set_time(r, "due", cal_add(&sv->cal, opened,
+		    tg.resolution + paused));
+}
+
+static void
+status_change(const struct service *sv, const struct record *old,
+    struct record *r, time_t now)
+{
+	const char *from = old ? record_get(old, "status") : "";
+	const char *to = record_get(r, "status");
+	time_t paused_at, due;
+
+	if (strcmp(to, "pending") == 0 && strcmp(from, "pending") != 0)
+		set_time(r, "paused_at", now);
+	if (strcmp(from, "pending") == 0 && strcmp(to, "pending") != 0 &&
+	    get_time(r, "paused_at", &paused_at)) {
+		long work = cal_between(&sv->cal, paused_at, now);
+
+		set_long(r, "paused_work", get_long(r, "paused_work") + work);
+		if (*record_get(r, "responded") == '\0' &&
+		    get_time(r, "response_due", &due))
+			set_time(r, "response_due", cal_add(&sv->cal, due,
+			    work));
+		if (get_time(r, "due", &due))
+			set_time(r, "due", cal_add(&sv->cal, due, work));
+		record_set(r, "paused_at", "");
+	}
+	if (is_done(to) && !is_done(from)) {
+		set_time(r, "resolved_at", now);
+		if (get_time(r, "due", &due) && now > due)
+			add_breach(r, "resolution");
+	} else if (!is_done(to) && is_done(from))
+		record_set(r, "resolved_at", "");
+}
+
+static void
+first_response(const struct record *old, struct record *r, time_t now)
+{
+	time_t due;
+
+	if (old == NULL || *record_get(r, "responded") != '\0')
+		return;
+	if (strcmp(record_get(r, "status"), "new") == 0 &&
+	    !(differs(old, r, "note") && *record_get(r, "note") != '\0'))
+		return;
+	set_time(r, "responded", now);
+	if (get_time(r, "response_due", &due) && now > due)
+		add_breach(r, "response");
+}
+
+/* Called by store_create (old NULL, id assigned) and store_update. */
+int
+st_ticket_prepare(struct store *s, struct txn *t, const struct record *old,
+    struct record *r)
+{
+	const struct service *sv = store_service(s);
+	time_t now = clock_now();
+	char num[16];
+
+	if (*record_get(r, "number") == '\0') {
+		snprintf(num, sizeof num, "T%06u", r->id);
+		record_set(r, "number", num);
+	}
+	if (sv == NULL)
+		return ST_OK;
+	if (old == NULL) {
+		if (!is_done(record_get(r, "status")))
+			set_due_times(sv, r, true);
+		if (strcmp(record_get(r, "status"), "pending") == 0)
+			set_time(r, "paused_at", now);
+	} else {
+		status_change(sv, old, r, now);
+		first_response(old, r, now);
+		if ((differs(old, r, "priority") || differs(old, r, "queue")) &&
+		    !is_done(record_get(r, "status")))
+			set_due_times(sv, r, false);
+	}
+	if (old == NULL || differs(old, r, "queue"))
+		return auto_assign(s, t, r);
+	return ST_OK;
+}
+
+void
+sla_state_of(const struct service *sv, const struct record *r, time_t now,
+    struct sla_state *st)
+{
+	time_t due, paused_at, at = now;
+
+	memset(st, 0, sizeof *st);
+	st->response_breached = has_breach(r, "response");
+	st->resolution_breached = has_breach(r, "resolution");
+	if (sv == NULL || is_done(record_get(r, "status")))
+		return;
+	st->paused = strcmp(record_get(r, "status"), "pending") == 0;
+	if (st->paused && get_time(r, "paused_at", &paused_at))
+		at = paused_at;
+	if (*record_get(r, "responded") == '\0' &&
+	    get_time(r, "response_due", &due)) {
+		st->has_response = true;
+		st->response_left = cal_between(&sv->cal, at, due);
+		st->response_breached |= st->response_left < 0;
+	}
+	if (get_time(r, "due", &due)) {
+		st->has_resolution = true;
+		st->resolution_left = cal_between(&sv->cal, at, due);
+		st->resolution_breached |= st->resolution_left < 0;
+	}
+}
+
+/* ---- the sweep ---- */
+
+static const char *
+priority_above(const struct entity *e, const char *p)
+{
+	const struct field *f = entity_field(e, "priority");
+
+	for (size_t i = 0; f != NULL && i + 1 < f->nvalues; i++) {
+		if (strcmp(f->values[i].value, p) == 0)
+			return f->values[i + 1].value;
+	}
+	return NULL;
+}
+
+struct sweep {
+	const struct service *sv;
+	const struct entity *e;
+	time_t now;
+	uint32_t *ids;		/* records to look at again in their txn */
+	size_t n;
+	size_t size;
+	size_t cur;		/* the one being looked at */
+	struct sweep_report *report;
+};
+
+static int
+collect_id(const struct record *r, void *arg)
+{
+	struct sweep *sw = arg;
+
+	if (sw->n == sw->size) {
+		sw->size = sw->size ? sw->size * 2 : 256;
+		sw->ids = xreallocarray(sw->ids, sw->size, sizeof *sw->ids);
+	}
+	sw->ids[sw->n++] = r->id;
+	return 0;
+}
+
+static void
+escalate_one(struct sweep *sw, struct record *r,
+    const struct svc_escalation *esc)
+{
+	const char *up;
+
+	switch (esc->action) {
+	case ESC_NOTIFY:
+		break;
+	case ESC_RAISE_PRIORITY:
+		if ((up = priority_above(sw->e, record_get(r, "priority"))) !=
+		    NULL)
+			record_set(r, "priority", up);
+		break;
+	case ESC_REASSIGN:
+		record_set(r, "queue", esc->queue);
+		record_set(r, "assignee", "");
+		break;
+	}
+}
+
+/* The escalation steps passed by the share of the resolution time used. */
+static bool
+escalate(struct sweep *sw, struct record *r, const struct sla_state *st)
+{
+	struct svc_target tg = service_target(sw->sv, record_get(r, "queue"),
+	    record_get(r, "priority"));
+	long level = get_long(r, "escalation"), used;
+	bool changed = false;
+
+	if (!st->has_resolution || tg.resolution <= 0)
+		return false;
+	used = tg.resolution - st->resolution_left;
+	while ((size_t)level < sw->sv->nescalations &&
+	    used * 100 >= (long)sw->sv->escalations[level].percent *
+	    tg.resolution) {
+		escalate_one(sw, r, &sw->sv->escalations[level]);
+		level++;
+		changed = true;
+	}
+	if (changed) {
+		set_long(r, "escalation", level);
+		sw->report->escalated++;
+	}
+	return changed;
+}
+
+static int
+sweep_ticket(struct store *s, struct txn *t, void *arg)
+{
+	struct sweep *sw = arg;
+	struct sla_state st;
+	struct record r;
+	bool changed = false;
+	int rc;
+
+	record_init(&r);
+	if ((rc = store_get(s, t, sw->e, sw->ids[sw->cur], &r)) != ST_OK) {
+		record_free(&r);
+		return rc == ST_NOTFOUND ? ST_OK : rc;
+	}
+	sla_state_of(sw->sv, &r, sw->now, &st);
+	if (st.response_left < 0 && st.has_response &&
+	    !has_breach(&r, "response")) {
+		add_breach(&r, "response");
+		changed = true;
+	}
+	if (st.resolution_left < 0 && st.has_resolution &&
+	    !has_breach(&r, "resolution")) {
+		add_breach(&r, "resolution");
+		changed = true;
+	}
+	if (changed)
+		sw->report->breached++;
+	changed |= !st.paused && escalate(sw, &r, &st);
+	if (changed)
+		rc = store_update(s, t, sw->e, &r, r.version);
+	record_free(&r);
+	return rc;
+}
+
+static int
+sweep_callback(struct store *s, struct txn *t, void *arg)
+{
+	struct sweep *sw = arg;
+	struct record r;
+	time_t due;
+	int rc;
+
+	record_init(&r);
+	if ((rc = store_get(s, t, sw->e, sw->ids[sw->cur], &r)) != ST_OK) {
+		record_free(&r);
+		return rc == ST_NOTFOUND ? ST_OK : rc;
+	}
+	if (strcmp(record_get(&r, "status"), "pending") == 0 &&
+	    strcmp(record_get(&r, "missed"), "true") != 0 &&
+	    get_time(&r, "due", &due) &&
+	    sw->now > due + sw->sv->callback_grace) {
+		record_set(&r, "missed", "true");
+		if ((rc = store_update(s, t, sw->e, &r, r.version)) == ST_OK)
+			sw->report->missed++;
+	}
+	record_free(&r);
+	return rc;
+}
+
+struct scan_arg {
+	struct sweep *sw;
+	uint32_t from;
+	uint32_t next;
+};
+
+static int
+scan_chunk(struct store *s, struct txn *t, void *arg)
+{
+	struct scan_arg *a = arg;
+
+	a->sw->n = 0;
+	return store_scan(s, t, a->sw->e, a->from, 500, collect_id, a->sw,
+	    &a->next);
+}
+
+/* Each record in its own short transaction: a sweep never holds up the
+ * agents' desks. */
+static int
+sweep_entity(struct store *s, struct sweep *sw, store_txn_fn one)
+{
+	struct scan_arg a = { sw, 1, 0 };
+	int rc;
+
+	do {
+		if ((rc = store_run(s, scan_chunk, &a)) != ST_OK)
+			break;
+		for (sw->cur = 0; sw->cur < sw->n && rc == ST_OK; sw->cur++)
+			rc = store_run(s, one, sw);
+		a.from = a.next;
+	} while (rc == ST_OK && a.next != 0);
+	return rc;
+}
+
+int
+svc_sweep(struct store *s, time_t now, struct sweep_report *report)
+{
+	struct sweep sw = { .sv = store_service(s), .now = now,
+	    .report = report };
+	int rc = ST_OK;
+
+	memset(report, 0, sizeof *report);
+	if (sw.sv == NULL)
+		return ST_OK;
+	if ((sw.e = forms_entity(s->forms, "ticket")) != NULL)
+		rc = sweep_entity(s, &sw, sweep_ticket);
+	if (rc == ST_OK && (sw.e = forms_entity(s->forms, "callback")) != NULL)
+		rc = sweep_entity(s, &sw, sweep_callback);
+	free(sw.ids);
+	return rc;
+}
