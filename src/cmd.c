@@ -77,6 +77,13 @@ const struct cmd_entry cmd_table[] = {
 	{ "user list", NULL, "[--format F]",
 	  N_("list users with role, team and keys"),
 	  ROLE_SUPERVISOR | ROLE_ADMIN, CMD_STORE, cmd_user_list_exec },
+	{ "pop", NULL, "--agent USER --caller NUMBER [--called NUMBER] "
+	  "[--call-id ID] [--timeout MS]",
+	  N_("push an incoming call into an agent's running desk"),
+	  ROLE_ALL, CMD_STORE, cmd_pop_exec },
+	{ "agi", NULL, "",
+	  N_("look the caller up for Asterisk, speaking AGI on stdin/stdout"),
+	  ROLE_ALL, CMD_STORE, cmd_agi_exec },
 	{ "desk", NULL, "[ENTITY ID]",
 	  N_("open the desk (what tcrm with no command does)"),
 	  ROLE_ALL, CMD_STORE, cmd_desk_exec },

@@ -861,7 +861,7 @@ static void
 card_new_of(struct desk *d, struct card *c, const struct entity *e,
     bool log_call)
 {
-	struct desk_form_opts o = { NULL, log_call };
+	struct desk_form_opts o = { NULL, log_call, NULL, NULL };
 	struct record preset;
 
 	card_preset(c, e, &preset);
@@ -881,10 +881,18 @@ card_log_call(struct desk *d, struct desk_screen *s)
 {
 	struct card *c = s->data;
 	const struct entity *e = forms_entity(d->forms, "interaction");
+	uint32_t popped;
 
 	if (!c->loaded || e == NULL || !card_relates(c, e)) {
 		desk_error(d, "%s", _("Calls are logged on a customer's or a "
 		    "contact's card."));
+		return;
+	}
+	/* A call that popped this card is already an interaction: the
+	 * outcome and the note go on it, not on a second one. */
+	if (strcmp(c->entity->name, "customer") == 0 &&
+	    (popped = desk_pop_interaction(d, c->id)) != 0) {
+		desk_form_log_call(d, e, popped);
 		return;
 	}
 	card_new_of(d, c, e, true);
@@ -1054,6 +1062,18 @@ desk_card_open(struct desk *d, const struct entity *e, uint32_t id)
 	record_init(&c->rec);
 	desk_push(d, &card_ops, c);
 	card_load(d, c);
+}
+
+void
+desk_card_refresh(struct desk *d, const struct entity *e, uint32_t id)
+{
+	struct card *c;
+
+	if (d->top == NULL || d->top->ops != &card_ops)
+		return;
+	c = d->top->data;
+	if (c->entity == e && c->id == id)
+		card_load(d, c);
 }
 
 /* `:new ENTITY` over a card: the new record belongs to it. */

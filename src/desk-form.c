@@ -52,6 +52,8 @@ struct form {
 	char *draft_key;
 	bool drafted;			/* a draft is in the store */
 	bool log_call;
+	desk_form_saved_fn saved;	/* told of the saved record */
+	void *saved_arg;
 	struct hits dups;		/* of every field, a few */
 	struct record theirs;		/* in a merge: the stored record */
 	struct record merged;
@@ -740,15 +742,22 @@ form_saved(struct desk *d, struct desk_screen *s, const struct record *r,
 	bool open_card = f->id == 0 && !f->log_call &&
 	    strcmp(e->name, "customer") == 0;
 	uint32_t id = r->id;
+	desk_form_saved_fn saved = f->saved;
+	void *saved_arg = f->saved_arg;
+	struct record copy;
 
 	form_draft_forget(d, f);
 	desk_message(d, _("Saved %s #%u (version %u)%s"),
 	    desk_label(d, &e->label), r->id, r->version, how);
 	while (d->top != NULL && d->top != s)
 		desk_pop(d);
+	record_copy(&copy, r);
 	desk_pop(d);
 	if (open_card)
 		desk_card_open(d, e, id);
+	if (saved != NULL)
+		saved(d, saved_arg, &copy);
+	record_free(&copy);
 }
 
 static void form_conflict(struct desk *, struct desk_screen *,
@@ -1698,13 +1707,15 @@ desk_form_new(struct desk *d, const struct entity *e,
 		return;
 	f = form_alloc(d, e, 0);
 	f->log_call = o != NULL && o->log_call;
+	f->saved = o != NULL ? o->saved : NULL;
+	f->saved_arg = o != NULL ? o->saved_arg : NULL;
 	form_fill_new(f, o ? o->preset : NULL);
 	f->focus = form_first_focus(f);
 	form_show(d, f);
 }
 
-void
-desk_form_edit(struct desk *d, const struct entity *e, uint32_t id)
+static void
+form_edit(struct desk *d, const struct entity *e, uint32_t id, bool log_call)
 {
 	struct form *f;
 	struct get_run g;
@@ -1713,6 +1724,7 @@ desk_form_edit(struct desk *d, const struct entity *e, uint32_t id)
 	if (!form_may_write(d, e))
 		return;
 	f = form_alloc(d, e, id);
+	f->log_call = log_call;
 	g = (struct get_run){ e, id, &f->base };
 	if ((rc = store_run(d->store, get_txn, &g)) != ST_OK) {
 		desk_store_error(d, rc);
@@ -1722,6 +1734,18 @@ desk_form_edit(struct desk *d, const struct entity *e, uint32_t id)
 	form_fill_record(f);
 	f->focus = form_first_focus(f);
 	form_show(d, f);
+}
+
+void
+desk_form_edit(struct desk *d, const struct entity *e, uint32_t id)
+{
+	form_edit(d, e, id, false);
+}
+
+void
+desk_form_log_call(struct desk *d, const struct entity *e, uint32_t id)
+{
+	form_edit(d, e, id, true);
 }
 
 /* The form as the lost session left it, on the version it had opened:

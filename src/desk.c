@@ -431,12 +431,22 @@ desk_draw(struct desk *d)
 
 /* ---- keys ----------------------------------------------------------- */
 
+/* A key within ms, or DK_NONE; DK_EVENT when a call came in instead. */
 static int
-desk_read_key(int ms)
+desk_read_key(struct desk *d, int ms)
 {
 	wint_t ch;
 	int r;
 
+	if (ms > 0 && d->pop != NULL) {
+		wtimeout(stdscr, 0);
+		if ((r = wget_wch(stdscr, &ch)) != ERR)
+			return desk_normal_key(r == KEY_CODE_YES ?
+			    DK((int)ch) : (int)ch);
+		if (desk_pop_wait(d, ms))
+			return DK_EVENT;
+		ms = 0;
+	}
 	wtimeout(stdscr, ms);
 	r = wget_wch(stdscr, &ch);
 	if (r == ERR)
@@ -480,7 +490,7 @@ desk_settle(struct desk *d)
 }
 
 /* Each form on the stack keeps its draft once typing pauses. */
-static void
+void
 desk_keep_drafts(struct desk *d, bool force)
 {
 	for (struct desk_screen *s = d->top; s != NULL; s = s->below) {
@@ -503,9 +513,12 @@ desk_loop(struct desk *d)
 
 	while (!d->quit && d->top != NULL && !store_stop_signal) {
 		desk_draw(d);
-		key = desk_read_key(DESK_TICK_MS);
+		desk_pop_drawn(d);
+		key = desk_read_key(d, DESK_TICK_MS);
 		if (store_stop_signal)
 			break;
+		if (key == DK_EVENT)
+			continue;
 		if (key == DK_NONE) {
 			desk_tick(d);
 			continue;
@@ -514,7 +527,7 @@ desk_loop(struct desk *d)
 		/* Keys that came together over a slow link are all taken
 		 * before the next search and screen update. */
 		for (n = 0; n < DESK_TYPEAHEAD_MAX && !d->quit && d->top; n++) {
-			if ((key = desk_read_key(0)) == DK_NONE)
+			if ((key = desk_read_key(d, 0)) == DK_NONE)
 				break;
 			desk_handle_key(d, key);
 		}
@@ -683,6 +696,7 @@ desk_run(struct cmd_ctx *ctx, const struct entity *open_entity,
 		return EX_CONFIG;
 	}
 	d = desk_new(ctx);
+	desk_pop_start(d);
 	desk_search_open(d, NULL);
 	if (open_entity != NULL)
 		desk_card_open(d, open_entity, open_id);
@@ -690,6 +704,7 @@ desk_run(struct cmd_ctx *ctx, const struct entity *open_entity,
 	desk_loop(d);
 	if (store_stop_signal)
 		desk_save_on_signal(d);
+	desk_pop_stop(d);
 	desk_free(d);
 	endwin();
 	delscreen(scr);

@@ -827,6 +827,9 @@ int cmd_db_backup_exec(struct cmd_ctx *, int, char **);
 int cmd_db_restore_exec(struct cmd_ctx *, int, char **);
 int cmd_db_reindex_exec(struct cmd_ctx *, int, char **);
 int cmd_help_exec(struct cmd_ctx *, int, char **);
+/* cmd-pop.c */
+int cmd_pop_exec(struct cmd_ctx *, int, char **);
+int cmd_agi_exec(struct cmd_ctx *, int, char **);
 
 /* store-draft.c: forms in progress, kept per user in draft.db so work
  * lost with a session (hang-up, crash) is offered back at the next. */
@@ -847,6 +850,97 @@ int store_draft_del(struct store *, const char *user, const char *key);
 /* Every draft of user, newest first. */
 int store_draft_list(struct store *, const char *user, struct draft **,
     size_t *n);
+
+/* notify.c: each running desk listens on a Unix stream socket,
+ * HOME/run/desk.USER.PID; a message either way is one line. */
+#define NOTIFY_LINE_MAX 4096
+struct notify_listener {
+	int fd;
+	int dirfd;		/* HOME/run, for paths too long for bind */
+	char *name;		/* desk.USER.PID */
+	char *path;
+	long pid;		/* who made it: only it removes the socket */
+};
+struct notify_conn {
+	int fd;
+	struct buf in;
+	int64_t opened_ms;
+};
+char *notify_dir(const char *home);
+/* 0, or -1 with *why (owned). */
+int notify_listen(const char *home, const char *user,
+    struct notify_listener *, char **why);
+void notify_unlisten(struct notify_listener *);
+/* Socket names of user's desks, sorted; -1 if the directory is unreadable. */
+int notify_desks(const char *home, const char *user, struct strv *names);
+/* 0 with *fd (non-blocking), or an errno; *stale when nobody listened and
+ * the socket was removed. */
+int notify_connect(const char *home, const char *name, int *fd,
+    bool *stale);
+void notify_conn_init(struct notify_conn *, int fd);
+void notify_conn_close(struct notify_conn *);
+/* 1: *line (owned); 0: not yet; -1: closed, error or a bad line. */
+int notify_read_line(struct notify_conn *, char **line);
+int notify_write_line(int fd, const char *line, int timeout_ms);
+
+/* pop.c: the screen pop: who is calling, the messages between tcrm pop
+ * and a desk, and their delivery. */
+#define POP_TEXT_MAX 64		/* bytes of a number or call id */
+#define POP_MATCHES_MAX 20
+struct pop_event {
+	char *caller;		/* the number as the phone system gave it */
+	char *called;
+	char *call_id;
+	char *from;		/* who ran tcrm pop */
+};
+struct pop_ack {
+	int64_t us;		/* event read -> screen updated, in the desk */
+	size_t matches;
+	const char *screen;	/* "card", "chooser", "form" (static) */
+};
+struct pop_match {
+	uint32_t customer;
+	uint32_t contact;	/* 0: the customer's own phone */
+	char *name;
+	char *company;
+	char *phones;
+	char *contact_name;
+	char *tier;
+	char *status;
+};
+struct pop_matches {
+	struct pop_match *v;
+	size_t n;
+};
+enum pop_state {
+	POP_FAILED,
+	POP_SENT,		/* no answer in time */
+	POP_DRAWN
+};
+struct pop_delivery {
+	char *name;		/* the socket */
+	long pid;
+	enum pop_state state;
+	struct pop_ack ack;
+	char *error;
+};
+bool pop_text_ok(const char *, size_t max);
+void pop_event_init(struct pop_event *);
+void pop_event_free(struct pop_event *);
+char *pop_event_encode(const struct pop_event *);
+int pop_event_decode(const char *line, struct pop_event *, char **why);
+char *pop_ack_encode(const struct pop_ack *);
+int pop_ack_decode(const char *line, struct pop_ack *, char **why);
+/* Customers whose phones, or whose contacts' phones, are the number
+ * (any spelling); fields the role may not read are empty. */
+int pop_lookup(struct store *, const char *number, unsigned role,
+    struct pop_matches *);
+void pop_matches_free(struct pop_matches *);
+/* Send ev to every desk user has open and wait up to timeout_ms for each
+ * to say it drew it. -1 when the run directory cannot be read. */
+int pop_deliver(const char *home, const char *user, const struct pop_event *,
+    int timeout_ms, struct pop_delivery **, size_t *n, size_t *stale);
+void pop_deliveries_free(struct pop_delivery *, size_t);
 
 /* desk-field.c: the desk's input field, measured in grapheme clusters so
  * CJK, combining marks and emoji move, delete and clip as one. */
@@ -1013,6 +1107,7 @@ struct desk {
 	int64_t last_key_us;
 	time_t clock_minute;
 	char clock[32];
+	struct desk_pop *pop;	/* calls pushed by tcrm pop (desk-pop.c) */
 };
 #define DESK_MIN_COLS 80
 #define DESK_MIN_ROWS 24
@@ -1034,6 +1129,8 @@ int desk_body_top(void);
 int desk_body_rows(void);
 /* Leave curses to run a command on the plain terminal, then come back. */
 int desk_run_outside(struct desk *, int argc, char **argv);
+/* Every form on the stack keeps its draft (force: even if kept lately). */
+void desk_keep_drafts(struct desk *, bool force);
 struct desk *desk_new(struct cmd_ctx *);
 void desk_free(struct desk *);
 void desk_colors(struct desk *);
@@ -1076,16 +1173,24 @@ bool desk_printable(int key);
 void desk_search_open(struct desk *, const char *query);
 /* desk-card.c */
 void desk_card_open(struct desk *, const struct entity *, uint32_t id);
+/* Read the card on top again if it shows this record. */
+void desk_card_refresh(struct desk *, const struct entity *, uint32_t id);
 /* A new record of e for the card on top, if there is one it belongs to. */
 bool desk_card_new_here(struct desk *, const struct entity *);
 /* desk-form.c */
+typedef void (*desk_form_saved_fn)(struct desk *, void *,
+    const struct record *);
 struct desk_form_opts {
 	const struct record *preset;	/* values for a new record */
 	bool log_call;			/* focus the outcome, then the note */
+	desk_form_saved_fn saved;	/* after a save, with the record */
+	void *saved_arg;
 };
 void desk_form_new(struct desk *, const struct entity *,
     const struct desk_form_opts *);
 void desk_form_edit(struct desk *, const struct entity *, uint32_t id);
+/* Edit a logged call as `c` on a card logs one: outcome, then note. */
+void desk_form_log_call(struct desk *, const struct entity *, uint32_t id);
 void desk_form_restore(struct desk *, struct draft *);
 /* Offer the drafts a lost session left. */
 void desk_drafts_offer(struct desk *);
@@ -1126,6 +1231,16 @@ void desk_merge_open(struct desk *, const struct entity *, uint32_t id,
 void desk_palette_open(struct desk *);
 /* desk-help.c */
 void desk_help_open(struct desk *, struct desk_screen *);
+/* desk-pop.c: calls pushed into the desk by tcrm pop. */
+#define DK_EVENT DK(0x3fff)	/* not a key: a call was taken in */
+void desk_pop_start(struct desk *);
+void desk_pop_stop(struct desk *);
+/* Wait up to ms for the keyboard or a call; true when a call came. */
+bool desk_pop_wait(struct desk *, int ms);
+/* The screen is up to date: tell tcrm pop, then record the call. */
+void desk_pop_drawn(struct desk *);
+/* The interaction the last call of this customer made, or 0. */
+uint32_t desk_pop_interaction(struct desk *, uint32_t customer);
 #endif
 int cmd_import_exec(struct cmd_ctx *, int, char **);
 int cmd_export_exec(struct cmd_ctx *, int, char **);
