@@ -22,6 +22,7 @@ server_config_init(struct server_config *c)
 	c->login_grace_time = 30;
 	c->idle_timeout = 0;
 	c->checkpoint_interval = 300;
+	c->sla_interval = 60;
 }
 
 void
@@ -80,6 +81,8 @@ server_config_set(struct server_config *c, const char *key,
 		  0, 86400 * 7 },
 		{ "checkpoint-interval", offsetof(struct server_config,
 		  checkpoint_interval), 1, 86400 },
+		{ "sla-interval", offsetof(struct server_config,
+		  sla_interval), 1, 86400 },
 	};
 	static const struct {
 		const char *key;

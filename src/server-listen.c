@@ -49,7 +49,9 @@ struct listener {
 	size_t nkids;
 	unsigned sessions;
 	pid_t maint;
-	int64_t next_maint;
+	int64_t next_maint;	/* the next of these two: */
+	int64_t next_checkpoint;
+	int64_t next_sweep;
 	int64_t next_watch;
 	sigset_t waitmask;	/* what ppoll lets in */
 };
@@ -193,7 +195,7 @@ reap(struct listener *l)
 		server_log(LOG_WARNING, "%s process %ld killed by signal %d; "
 		    "recovering the environment", maint ? "checkpoint" :
 		    "session", (long)pid, WTERMSIG(status));
-		l->next_maint = 0;
+		l->next_maint = l->next_checkpoint = 0;
 	}
 }
 
@@ -256,7 +258,7 @@ watchdog(struct listener *l)
 			kill(c->pid, SIGKILL);
 			c->stuck = 0;
 		} else if (c->stuck == STUCK_LONG && l->maint == 0)
-			l->next_maint = 0;
+			l->next_maint = l->next_checkpoint = 0;
 	}
 }
 
@@ -329,13 +331,19 @@ maintenance(struct listener *l)
 {
 	int64_t now = server_now_ms();
 
-	if (now < l->next_maint)
+	bool checkpoint;
+
+	if (now < l->next_maint || l->maint != 0)
 		return;
-	l->next_maint = now + l->cfg->checkpoint_interval * 1000LL;
-	if (l->maint == 0 && (l->maint = server_checkpoint(l->cfg,
-	    *l->forms)) > 0) {
+	checkpoint = now >= l->next_checkpoint;
+	if (checkpoint)
+		l->next_checkpoint = now + l->cfg->checkpoint_interval * 1000LL;
+	if (now >= l->next_sweep)
+		l->next_sweep = now + l->cfg->sla_interval * 1000LL;
+	l->next_maint = l->next_checkpoint < l->next_sweep ?
+	    l->next_checkpoint : l->next_sweep;
+	if ((l->maint = server_checkpoint(l->cfg, *l->forms, checkpoint)) > 0)
 		kid_add(l, l->maint);
-	}
 }
 
 static int
@@ -390,7 +398,10 @@ server_listen(const struct server_config *cfg, struct forms **forms)
 		return EX_OSERR;
 	}
 	listener_signals(&l);
-	l.next_maint = server_now_ms() + cfg->checkpoint_interval * 1000LL;
+	l.next_checkpoint = server_now_ms() + cfg->checkpoint_interval * 1000LL;
+	l.next_sweep = server_now_ms() + cfg->sla_interval * 1000LL;
+	l.next_maint = l.next_checkpoint < l.next_sweep ? l.next_checkpoint :
+	    l.next_sweep;
 	while (!got_stop) {
 		int64_t wait;
 

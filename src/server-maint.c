@@ -1,5 +1,6 @@
 /* server-maint.c - the work tcrmd does on the store besides sessions: the
- * first admin, and checkpoints with log removal on a timer. Each runs in
+ * first admin, and on a timer the service-level sweep (breaches,
+ * escalations, missed callbacks) and checkpoints with log removal. Each runs in
  * a child of its own, so the listener never opens the environment. */
 #define TCRM_SERVER_INTERNAL
 #include "tcrm.h"
@@ -116,10 +117,12 @@ server_first_admin(const struct server_config *cfg, struct forms *forms,
 }
 
 int
-server_checkpoint(const struct server_config *cfg, struct forms *forms)
+server_checkpoint(const struct server_config *cfg, struct forms *forms,
+    bool checkpoint)
 {
 	struct store_opts o;
 	struct store *store;
+	struct sweep_report rep;
 	size_t removed = 0;
 	pid_t pid;
 	int rc, fd;
@@ -136,14 +139,23 @@ server_checkpoint(const struct server_config *cfg, struct forms *forms)
 	o.home = cfg->home;
 	o.forms = forms;
 	o.user = "tcrmd";
-	rc = store_open(&store, &o);
-	if (rc == ST_OK)
-		rc = store_checkpoint(store, &removed);
-	if (rc != ST_OK)
-		server_log(LOG_ERR, "checkpoint: %s", store_error(store));
-	else
-		server_log(LOG_INFO, "checkpoint: %zu old log file%s removed",
-		    removed, removed == 1 ? "" : "s");
+	memset(&rep, 0, sizeof rep);
+	if ((rc = store_open(&store, &o)) != ST_OK)
+		server_log(LOG_ERR, "maintenance: %s", store_error(store));
+	else if ((rc = svc_sweep(store, clock_now(), &rep)) != ST_OK)
+		server_log(LOG_ERR, "service sweep: %s", store_error(store));
+	else if (rep.breached + rep.escalated + rep.missed > 0)
+		server_log(LOG_INFO, "service sweep: %zu breached, %zu "
+		    "escalated, %zu callbacks missed", rep.breached,
+		    rep.escalated, rep.missed);
+	if (rc == ST_OK && checkpoint) {
+		if ((rc = store_checkpoint(store, &removed)) != ST_OK)
+			server_log(LOG_ERR, "checkpoint: %s",
+			    store_error(store));
+		else
+			server_log(LOG_INFO, "checkpoint: %zu old log file%s "
+			    "removed", removed, removed == 1 ? "" : "s");
+	}
 	store_close(store);
 	_exit(rc == ST_OK ? 0 : 1);
 }

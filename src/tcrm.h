@@ -1276,6 +1276,7 @@ struct server_config {
 	unsigned login_grace_time;	/* seconds */
 	unsigned idle_timeout;		/* seconds; 0: none */
 	unsigned checkpoint_interval;	/* seconds */
+	unsigned sla_interval;		/* seconds between service sweeps */
 	bool foreground;
 };
 void server_config_init(struct server_config *);
@@ -1295,8 +1296,10 @@ int server_listen(const struct server_config *, struct forms **);
  * admin exists already. Returns an exit status. */
 int server_first_admin(const struct server_config *, struct forms *,
     const char *name, const char *file, bool only_first);
-/* Open the store in a child and checkpoint it; returns the child. */
-int server_checkpoint(const struct server_config *, struct forms *);
+/* Open the store in a child, sweep service levels (svc_sweep) and, when
+ * asked, checkpoint; returns the child. */
+int server_checkpoint(const struct server_config *, struct forms *,
+    bool checkpoint);
 
 #ifdef TCRM_STORE_INTERNAL
 /* Store internals, shared by store-*.c only. */
