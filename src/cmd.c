@@ -27,6 +27,56 @@ const struct cmd_entry cmd_table[] = {
 	{ "history", NULL, "[ENTITY ID] [--limit N] [--format F]",
 	  N_("show the audit trail of a record or of everything"),
 	  ROLE_ALL, CMD_STORE, cmd_history_exec },
+	{ "ticket new", NULL, "--customer ID|PHONE|EMAIL|NAME --subject TEXT "
+	  "[--priority P] [--queue Q] [--category C] [--description TEXT] "
+	  "[--contact ID] [--assignee USER | --mine]",
+	  N_("open a ticket; prints its number"),
+	  ROLE_ALL, CMD_STORE, cmd_ticket_new_exec },
+	{ "ticket show", NULL, "NUMBER|ID [--format F]",
+	  N_("show a ticket with its service-level timers and timeline"),
+	  ROLE_ALL, CMD_STORE, cmd_ticket_show_exec },
+	{ "ticket list", NULL, "[--mine | --assignee USER | --unassigned] "
+	  "[--queue Q] [--status S,S] [--customer C] [--breached] "
+	  "[--open | --all] [--limit N] [--format F]",
+	  N_("list tickets by due time, with their timers"),
+	  ROLE_ALL, CMD_STORE, cmd_ticket_list_exec },
+	{ "ticket assign", NULL, "NUMBER USER|--auto|--none",
+	  N_("give a ticket to an agent, or by its queue's rule"),
+	  ROLE_SUPERVISOR | ROLE_ADMIN, CMD_STORE, cmd_ticket_assign_exec },
+	{ "ticket take", NULL, "NUMBER",
+	  N_("take an unassigned ticket for yourself"),
+	  ROLE_ALL, CMD_STORE, cmd_ticket_take_exec },
+	{ "ticket status", NULL, "NUMBER STATUS [--note TEXT] "
+	  "[--resolution TEXT]",
+	  N_("move a ticket along its status flow"),
+	  ROLE_ALL, CMD_STORE, cmd_ticket_status_exec },
+	{ "ticket note", NULL, "NUMBER TEXT|-",
+	  N_("add a note to a ticket's timeline"),
+	  ROLE_ALL, CMD_STORE, cmd_ticket_note_exec },
+	{ "callback add", NULL, "--customer ID|PHONE|EMAIL|NAME --at TIME "
+	  "[--for USER] [--queue Q] [--phone N] [--note TEXT] [--ticket T]",
+	  N_("promise a customer a call back; prints its id"),
+	  ROLE_ALL, CMD_STORE, cmd_callback_add_exec },
+	{ "callback list", NULL, "[--mine | --for USER] [--queue Q] "
+	  "[--customer C] [--due] [--missed] [--all] [--limit N] [--format F]",
+	  N_("list pending callbacks by due time"),
+	  ROLE_ALL, CMD_STORE, cmd_callback_list_exec },
+	{ "callback done", NULL, "ID [--note TEXT]",
+	  N_("mark a callback made"),
+	  ROLE_ALL, CMD_STORE, cmd_callback_done_exec },
+	{ "agent state", NULL, "[STATE [REASON]] [--agent USER] "
+	  "[--call-id ID] [--caller N] [--format F]",
+	  N_("show or change an agent's state (ready, paused...)"),
+	  ROLE_ALL, CMD_STORE, cmd_agent_state_exec },
+	{ "agent list", NULL, "[--queue Q] [--state S] [--format F]",
+	  N_("the board: every agent's state, calls and open tickets"),
+	  ROLE_ALL, CMD_STORE, cmd_agent_list_exec },
+	{ "sla run", NULL, "[--format F]",
+	  N_("mark breaches, escalate, flag missed callbacks now"),
+	  ROLE_SUPERVISOR | ROLE_ADMIN, CMD_STORE, cmd_sla_run_exec },
+	{ "sla show", NULL, "NUMBER|ID [--format F]",
+	  N_("show a ticket's service-level timers"),
+	  ROLE_ALL, CMD_STORE, cmd_sla_show_exec },
 	{ "import", NULL, "[FILE|-] --form ENTITY [--format F] [--map C=F] "
 	  "[--key F] [--partial --reject FILE] [--dry-run] | --list | "
 	  "--revert ID [--force]",

@@ -1255,6 +1255,42 @@ int cmd_user_list_exec(struct cmd_ctx *, int, char **);
 /* Sets ctx->user and ctx->role for a local run, or refuses (EX_NOPERM). */
 int cmd_identify(struct cmd_ctx *, const char *login, const char *as);
 
+/* cmd-ticket.c, cmd-callback.c, cmd-agent.c, cmd-sla.c: the service
+ * desk's commands; cmd-service.c: what they share. */
+int cmd_ticket_new_exec(struct cmd_ctx *, int, char **);
+int cmd_ticket_show_exec(struct cmd_ctx *, int, char **);
+int cmd_ticket_list_exec(struct cmd_ctx *, int, char **);
+int cmd_ticket_assign_exec(struct cmd_ctx *, int, char **);
+int cmd_ticket_take_exec(struct cmd_ctx *, int, char **);
+int cmd_ticket_status_exec(struct cmd_ctx *, int, char **);
+int cmd_ticket_note_exec(struct cmd_ctx *, int, char **);
+int cmd_callback_add_exec(struct cmd_ctx *, int, char **);
+int cmd_callback_list_exec(struct cmd_ctx *, int, char **);
+int cmd_callback_done_exec(struct cmd_ctx *, int, char **);
+int cmd_agent_state_exec(struct cmd_ctx *, int, char **);
+int cmd_agent_list_exec(struct cmd_ctx *, int, char **);
+int cmd_sla_run_exec(struct cmd_ctx *, int, char **);
+int cmd_sla_show_exec(struct cmd_ctx *, int, char **);
+/* A customer by id, phone, email or name; a ticket by number or id.
+ * Each says what is wrong and returns an exit status. */
+int cmd_find_customer(struct cmd_ctx *, const char *, uint32_t *id);
+int cmd_find_ticket(struct cmd_ctx *, const char *, uint32_t *id);
+/* 0 for an enabled user of the store, else EX_NOUSER with a message. */
+int cmd_check_user(struct cmd_ctx *, const char *name);
+int cmd_check_queue(struct cmd_ctx *, const char *queue);
+/* Set a field of r from the user's text, normalised by the form. */
+int cmd_field_value(struct cmd_ctx *, const struct entity *,
+    const char *field, const char *in, struct record *r);
+/* The role may write every field of r (refusals audited). */
+int cmd_check_fields(struct cmd_ctx *, const struct entity *, uint32_t id,
+    const struct record *r);
+/* A stored datetime as "2026-11-23 09:00"; age of one until now. */
+char *cmd_time_text(const char *stored);
+char *cmd_age_text(const char *stored, time_t now);
+char *cmd_now_text(void);
+/* A text argument; "-" reads standard input. */
+char *cmd_text_arg(const char *);
+
 /* server-split.c: an SSH command line split as a shell would quote it,
  * without a shell. -1 with *why (owned) for what a shell would expand. */
 int split_command(const char *line, struct strv *argv, char **why);
