@@ -404,10 +404,9 @@ agi_quote(const char *s)
 	return buf_detach(&b);
 }
 
-/* The reply to a command: 200 is fine; 510/520 are reported and the
- * script goes on; HANGUP, 511 or the end of input stop it. */
+/* A 520- reply goes on with usage text up to "520 End of proper usage." */
 static void
-agi_reply(struct agi *a, const char *command)
+agi_skip_usage(struct agi *a)
 {
 	char line[AGI_LINE_MAX + 1];
 	bool too_long;
@@ -417,28 +416,35 @@ agi_reply(struct agi *a, const char *command)
 			a->dead = true;
 			return;
 		}
-		if (strcmp(line, "HANGUP") == 0) {
-			a->hungup = true;
+		if (strncmp(line, "520 ", 4) == 0)
 			return;
-		}
-		if (strncmp(line, "200", 3) == 0)
-			return;
+	}
+}
+
+/* The reply to a command: 200 is fine; 510/520 are reported and the
+ * script goes on; HANGUP, 511 or the end of input stop it. */
+static void
+agi_reply(struct agi *a, const char *command)
+{
+	char line[AGI_LINE_MAX + 1];
+	bool too_long;
+
+	if (!agi_read_line(a, line, &too_long))
+		a->dead = true;
+	else if (strcmp(line, "HANGUP") == 0 || strncmp(line, "511", 3) == 0)
+		a->hungup = true;
+	else if (strncmp(line, "200", 3) == 0)
+		return;
+	else if (strncmp(line, "510", 3) == 0 || strncmp(line, "520", 3) ==
+	    0) {
 		if (strncmp(line, "520-", 4) == 0)
-			continue;	/* usage text up to "520 End..." */
-		if (strncmp(line, "511", 3) == 0) {
-			a->hungup = true;
-			return;
-		}
-		if (strncmp(line, "510", 3) == 0 || strncmp(line, "520", 3)
-		    == 0) {
-			cmd_error(a->ctx, _("Asterisk refused '%s': %s"),
-			    command, line);
-			return;
-		}
+			agi_skip_usage(a);
+		cmd_error(a->ctx, _("Asterisk refused '%s': %s"), command,
+		    line);
+	} else {
 		cmd_error(a->ctx, _("unexpected AGI reply to '%s': %s"),
 		    command, line);
 		a->dead = true;
-		return;
 	}
 }
 
