@@ -38,6 +38,9 @@ static const char *agents[] = { "alice", "bob", "chen", "dong", "li.na" };
 static struct forms *forms;
 static const struct entity *customer, *contact, *interaction, *ticket;
 
+static const char *queues[] = { "billing", "technical" };
+static const char *demo_user;	/* who runs the demo: some work is theirs */
+
 static char *
 mobile(void)
 {
@@ -143,6 +146,91 @@ add(struct store *s, struct txn *t, const struct entity *e, struct record *r,
 	return rc;
 }
 
+/* Tickets in the queues of service.yaml; the store numbers them and
+ * works out their due times. A few are the demo user's. */
+static int
+make_ticket(struct store *s, struct txn *t, const char *ref)
+{
+	static const char *statuses[] = { "new", "new", "open", "open",
+	    "pending" };
+	struct record r;
+
+	record_init(&r);
+	record_set(&r, "customer", ref);
+	record_set(&r, "subject", PICK(subjects));
+	set_normalised(&r, ticket, "priority", random() % 8 == 0 ? "urgent" :
+	    random() % 4 ? "normal" : "high");
+	record_set(&r, "queue", PICK(queues));
+	record_set(&r, "assignee", random() % 5 == 0 ? demo_user :
+	    PICK(agents));
+	record_set(&r, "status", PICK(statuses));
+	return add(s, t, ticket, &r, NULL);
+}
+
+static int
+make_callback(struct store *s, struct txn *t, uint32_t customer_id,
+    const char *due, const char *who)
+{
+	const struct entity *e = forms_entity(forms, "callback");
+	char ref[16];
+	struct record r;
+
+	snprintf(ref, sizeof ref, "%u", customer_id);
+	record_init(&r);
+	record_set(&r, "customer", ref);
+	set_normalised(&r, e, "due", due);
+	record_set(&r, "assignee", who);
+	record_set(&r, "note", "客户要求回电确认退款进度");
+	return add(s, t, e, &r, NULL);
+}
+
+/* The floor: users with teams, their agent states, and a few callbacks. */
+static int
+staff_txn(struct store *s, struct txn *t, void *arg)
+{
+	static const struct {
+		const char *name, *full, *role, *team, *state, *reason;
+	} staff[] = {
+		{ "alice", "Alice 王", "agent", "billing", "ready", NULL },
+		{ "bob", "Bob 李", "agent", "billing", "on_call", NULL },
+		{ "chen", "陈静", "agent", "technical", "paused", "lunch" },
+		{ "dong", "董强", "agent", "technical", "ready", NULL },
+		{ "li.na", "李娜", "supervisor", "billing", "ready", NULL },
+	};
+	const struct entity *ue = forms_entity(forms, "user");
+	const uint32_t *ids = arg;
+	struct record r;
+	int rc = ST_OK;
+
+	for (size_t i = 0; i < sizeof staff / sizeof *staff && rc == ST_OK;
+	    i++) {
+		record_init(&r);
+		record_set(&r, "name", staff[i].name);
+		record_set(&r, "full_name", staff[i].full);
+		record_set(&r, "role", staff[i].role);
+		record_set(&r, "team", staff[i].team);
+		if ((rc = add(s, t, ue, &r, NULL)) == ST_OK)
+			rc = svc_agent_set_state(s, t, staff[i].name,
+			    staff[i].state, staff[i].reason, NULL, NULL);
+	}
+	if (rc == ST_OK && strcmp(demo_user, "alice") != 0) {
+		record_init(&r);
+		record_set(&r, "name", demo_user);
+		record_set(&r, "role", "admin");
+		record_set(&r, "team", "billing");
+		if ((rc = add(s, t, ue, &r, NULL)) == ST_OK)
+			rc = svc_agent_set_state(s, t, demo_user, "ready",
+			    NULL, NULL, NULL);
+	}
+	if (rc == ST_OK)
+		rc = make_callback(s, t, ids[0], "+30min", demo_user);
+	if (rc == ST_OK)
+		rc = make_callback(s, t, ids[1], "-2h", demo_user);
+	if (rc == ST_OK)
+		rc = make_callback(s, t, ids[2], "tomorrow 10:00", "");
+	return rc;
+}
+
 static int
 batch_txn(struct store *s, struct txn *t, void *arg)
 {
@@ -182,6 +270,10 @@ batch_txn(struct store *s, struct txn *t, void *arg)
 			    random() % 3 ? "inbound" : "outbound");
 			set_normalised(&r, interaction, "disposition",
 			    PICK(dispositions));
+			if (strcmp(record_get(&r, "disposition"), "callback") ==
+			    0)
+				set_normalised(&r, interaction, "callback_at",
+				    "+2d");
 			set_normalised(&r, interaction, "started", when);
 			snprintf(when, sizeof when, "%ld", 20 + random() % 900);
 			record_set(&r, "duration", when);
@@ -189,19 +281,8 @@ batch_txn(struct store *s, struct txn *t, void *arg)
 			record_set(&r, "subject", PICK(subjects));
 			rc = add(s, t, interaction, &r, NULL);
 		}
-		if (random() % 6 == 0 && rc == ST_OK) {
-			char *num = xasprintf("T-%06d", i);
-
-			record_init(&r);
-			record_set(&r, "customer", ref);
-			record_set(&r, "number", num);
-			record_set(&r, "subject", PICK(subjects));
-			set_normalised(&r, ticket, "priority",
-			    random() % 4 ? "normal" : "high");
-			record_set(&r, "assignee", PICK(agents));
-			rc = add(s, t, ticket, &r, NULL);
-			free(num);
-		}
+		if (random() % 6 == 0 && rc == ST_OK)
+			rc = make_ticket(s, t, ref);
 	}
 	return rc;
 }
@@ -217,6 +298,8 @@ main(int argc, char **argv)
 	struct batch b = { 0, 0, total, NULL };
 	int rc = ST_OK;
 
+	demo_user = getenv("DEMO_USER") && *getenv("DEMO_USER") ?
+	    getenv("DEMO_USER") : "alice";
 	if (argc < 2 || total < 1) {
 		fprintf(stderr, "usage: demo-gen HOME [CUSTOMERS]\n");
 		return EX_USAGE;
@@ -248,6 +331,8 @@ main(int argc, char **argv)
 		srandom((unsigned)state);
 		rc = store_run(s, batch_txn, &b);
 	}
+	if (rc == ST_OK && total >= 3)
+		rc = store_run(s, staff_txn, b.ids);
 	if (rc != ST_OK)
 		fprintf(stderr, "demo-gen: %s\n", store_error(s));
 	else

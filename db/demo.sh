@@ -7,7 +7,8 @@ gen=$2
 home=$3
 if [ ! -f "$home/customer.db" ]; then
 	echo "Creating a demo environment in $home ..."
-	"$gen" "$home" "${DEMO_CUSTOMERS:-3000}"
+	DEMO_USER=${DEMO_USER:-$(id -un)} "$gen" "$home" \
+	    "${DEMO_CUSTOMERS:-3000}"
 fi
 if "$tcrm" help desk >/dev/null 2>&1 && [ -t 0 ] && [ -t 1 ]; then
 	exec "$tcrm" --home "$home"
