@@ -12,12 +12,18 @@
  *   stress raw HOME F=V...         create a customer with exactly these
  *                                  values, unchecked (hostile text that
  *                                  `tcrm add` refuses); prints its id
+ *   stress send HOME SOCKET        standard input, byte for byte, to a
+ *                                  desk's socket in HOME/run; prints
+ *                                  what comes back before it closes
+ *   stress drafts HOME USER        the user's drafts, one a line: the
+ *                                  key, then the form's text per field
  */
 #include "tcrm.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -249,6 +255,56 @@ cmd_raw(const char *home, int argc, char **argv)
 	return 0;
 }
 
+/* Hostile bytes for a desk: whatever the test pipes in. */
+static int
+cmd_send(const char *home, const char *name)
+{
+	char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf, stdin);
+	struct notify_conn c;
+	char *line;
+	bool stale;
+	int fd, r;
+
+	if (notify_connect(home, name, &fd, &stale) != 0) {
+		perror("stress: send");
+		return 1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (n > 0 && write(fd, buf, n) < 0)
+		perror("stress: send");
+	shutdown(fd, SHUT_WR);
+	notify_conn_init(&c, fd);
+	while ((r = notify_read_line(&c, &line)) > 0) {
+		printf("%s\n", line);
+		free(line);
+	}
+	notify_conn_close(&c);
+	return 0;
+}
+
+static int
+cmd_drafts(const char *home, const char *user)
+{
+	struct store *s = open_store(home);
+	struct draft *v;
+	size_t n;
+
+	if (store_draft_list(s, user, &v, &n) != ST_OK)
+		die("drafts", s);
+	for (size_t i = 0; i < n; i++) {
+		printf("%s", v[i].key);
+		for (size_t j = 0; j < v[i].edit.n; j++)
+			printf(" %s=%s", v[i].edit.fields[j].name,
+			    v[i].edit.fields[j].value);
+		printf("\n");
+		draft_free(&v[i]);
+	}
+	free(v);
+	store_close(s);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,6 +325,10 @@ main(int argc, char **argv)
 		return cmd_writer(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "drafts") == 0)
+		return cmd_drafts(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "send") == 0)
+		return cmd_send(argv[2], argv[3]);
 	if (argc >= 4 && strcmp(argv[1], "raw") == 0)
 		return cmd_raw(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && strcmp(argv[1], "touch") == 0) {

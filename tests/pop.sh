@@ -1,0 +1,208 @@
+#!/bin/sh
+# pop.sh - tcrm pop into desks running in tmux: one match opens the card,
+# several a chooser, none a new customer with the number in it; a form
+# the agent had open is kept; the call is recorded on the interaction
+# and logging it from the card updates that one; roles, a desk that is
+# not open, a desk that was killed, two desks of one agent, and bytes
+# that are not a call.
+. "${TESTS_SRCDIR:-$(dirname "$0")}/desk-lib.sh"
+
+add() {
+	run add "$@"
+	[ "$RC" -eq 0 ] || diag "add $*: $ERR"
+	printf '%s' "$OUT"
+}
+ZW=$(add customer name=张伟 company=京东 phones='+86 138-0013-8000' \
+	status=vip)
+LI4=$(add customer name=李四 company=华为 phones=13900000001)
+LI5=$(add customer name=李五 company=腾讯 phones='139 0000 0001,021 5555 0002')
+NANA=$(add customer name=欧阳娜娜 phones=13912345678)
+HAN=$(add contact customer="$NANA" name=韩梅梅 phones=13600001111)
+for u in lina:agent bob:agent sam:supervisor; do
+	run user add "${u%%:*}" --role "${u#*:}"
+	[ "$RC" -eq 0 ] || diag "user add $u: $ERR"
+done
+
+# calls_of CALL_ID: the interactions of a call, as JSON lines.
+calls_of() {
+	run export --form interaction --format jsonl --where "call_id=$1"
+	CALLS=$OUT
+}
+
+# ---- no desk, arguments, roles ------------------------------------------------
+run pop --agent lina --caller 13800138000
+expect_rc 69 "no desk open: EX_UNAVAILABLE"
+expect_err "lina has no desk open" "  and says so"
+expect_out "caller 13800138000: 1 match" "  after saying who is calling"
+run pop --agent nobody --caller 13800138000
+expect_rc 67 "an unknown agent: EX_NOUSER"
+expect_err "no user 'nobody'" "  named"
+run pop --agent lina
+expect_rc 64 "no --caller: EX_USAGE"
+run pop --agent lina --caller hello
+expect_rc 64 "a caller that is not a number: EX_USAGE"
+run pop --agent lina --caller 13800138000 --call-id "$(printf 'a\033b')"
+expect_rc 64 "a call id with a control character: EX_USAGE"
+TCRM_USER=bob run pop --agent lina --caller 13800138000
+expect_rc 77 "an agent may not pop to another agent"
+expect_err "only to their own desk" "  and is told why"
+TCRM_USER=bob run pop --agent bob --caller 13800138000
+expect_rc 69 "an agent may pop to themself (no desk open here)"
+TCRM_USER=sam run pop --agent lina --caller 13800138000
+expect_rc 69 "a supervisor may pop to anyone"
+
+# ---- a desk ------------------------------------------------------------------
+desk_start d 100 30 TCRM_USER=lina
+expect_screen d 'Search:' "lina's desk opens"
+SOCK=$(ls "$HOME_DIR/run" 2>/dev/null | grep '^desk\.lina\.')
+[ -n "$SOCK" ]
+ok $? "it listens on run/desk.lina.PID ($SOCK)"
+[ "$(stat -c %a "$HOME_DIR/run")" = 700 ] &&
+	[ "$(stat -c %a "$HOME_DIR/run/$SOCK")" = 600 ]
+ok $? "  in a directory of mode 0700, the socket 0600"
+
+# One match: the card, in any spelling of the number.
+run pop --agent lina --caller '0086 138 0013 8000' --called 4008001234 \
+	--call-id call-1
+expect_rc 0 "pop with one match: delivered"
+expect_out "lina: 1 of 1 desk reached" "  to the one desk"
+expect_out "card drawn in [0-9.]+ ms" "  which drew the card and said when"
+expect_screen d "Customer #$ZW +张伟" "the caller's card pops up"
+expect_in "Call from 0086 138 0013 8000 to 4008001234: 1 match" \
+	"  with a line saying a call arrived"
+calls_of call-1
+printf '%s\n' "$CALLS" | grep -q "\"customer\":\"$ZW\".*\"agent\":\"lina\""
+ok $? "the call is an interaction of the customer, by lina"
+expect_out '"caller":"0086 138 0013 8000","called":"4008001234"' \
+	"  with the numbers as dialled"
+expect_out '"popped_at":"[0-9-]+ [0-9:]+","matches":"1"' \
+	"  when it popped, and how many matched"
+expect_out '"channel":"call","direction":"inbound"' "  an inbound call"
+
+# Logging the call from the card updates that interaction.
+wait_for d 'Interaction \(1\)'
+keys d c
+expect_screen d 'Log a call' "c logs the call"
+expect_in 'call-1' "  on the interaction the pop made"
+keys d a
+type_text d '问了账单'
+keys d F2
+expect_screen d 'Saved Interaction' "F2 saves it"
+calls_of call-1
+n=$(printf '%s\n' "$CALLS" | grep -c '"call_id":"call-1"')
+[ "$n" -eq 1 ]
+ok $? "  still one interaction for the call ($n)"
+expect_out '"disposition":"answered".*"note":"问了账单"' \
+	"  now with the outcome and the note"
+
+# A contact's number: the customer's card.
+run pop --agent lina --caller 13600001111 --call-id call-c
+expect_screen d "Customer #$NANA +欧阳娜娜" "a contact's number pops its customer"
+calls_of call-c
+expect_out "\"customer\":\"$NANA\",\"contact\":\"$HAN\"" \
+	"  and the call names the contact"
+
+# Several: a chooser with name, company and phones.
+run pop --agent lina --caller '+86 139 0000 0001' --call-id call-2
+expect_out "chooser drawn" "several matches: the desk shows a chooser"
+expect_screen d "2 customers have this number" "the chooser says why"
+expect_in "李四 · 华为 · 13900000001" "  lists one with company and phones"
+expect_in "李五 · 腾讯 · 139 0000 0001,021 5555 0002" "  and the other"
+calls_of call-2
+[ -z "$CALLS" ]
+ok $? "  nothing recorded before the agent picks"
+keys d Down Enter
+expect_screen d "Customer #$LI5 +李五" "picking one opens its card"
+calls_of call-2
+expect_out "\"customer\":\"$LI5\".*\"matches\":\"2\"" \
+	"  and records the call on it"
+
+# None: a new customer with the number filled in; saving records it.
+run pop --agent lina --caller 13700009999 --called 4008001234 --call-id call-3
+expect_out "form drawn" "no match: a new-customer form"
+expect_screen d "New Customer" "the form opens"
+expect_in "Phones +13700009999" "  with the caller's number filled in"
+expect_in "Call from 13700009999 to 4008001234: new caller" "  and the call line"
+keys d Tab Tab
+type_text d '王新'
+keys d F2
+expect_screen d "Customer #[0-9]+ +王新" "saving opens the new customer's card"
+NEW=$(printf '%s\n' "$SCREEN" | sed -n 's/.*Customer #\([0-9]*\) *王新.*/\1/p' | head -1)
+calls_of call-3
+expect_out "\"customer\":\"$NEW\".*\"matches\":\"0\"" \
+	"  and the call is recorded on it"
+run show customer "$NEW"
+expect_out "Created via +call" "  a customer made from a call says so"
+
+# A half-filled form is kept across a pop.
+keys d e
+expect_screen d "Edit Customer #$NEW" "editing the customer"
+keys d Tab Tab End
+type_text d '半填'
+settle
+run pop --agent lina --caller 13912345678 --call-id call-4
+expect_screen d "Customer #$NANA +欧阳娜娜" "a call pops over the open form"
+expect_in "Your unsaved form is kept: Esc returns to it" "  saying the form is kept"
+n=20
+while [ $n -gt 0 ] && ! "$STRESS" drafts "$HOME_DIR" lina 2>/dev/null |
+    grep -q '半填'; do
+	sleep 0.1
+	n=$((n - 1))
+done
+"$STRESS" drafts "$HOME_DIR" lina 2>/dev/null | grep -q "customer/$NEW.*半填"
+ok $? "  and keeps it as a draft too"
+keys d Escape
+expect_screen d "Edit Customer #$NEW" "Esc goes back to the form"
+expect_in "半填" "  with what was typed"
+keys d Escape
+expect_screen d "Discard your changes" "  still unsaved"
+keys d y
+wait_for d "Customer #$NEW"
+
+# Bytes that are not a call: the desk drops them and goes on.
+for bad in 'not json' '{"v":1,"event":"call"}' \
+    '{"v":2,"event":"call","caller":"138"}' \
+    "$(printf '{"v":1,"event":"call","caller":"1\\u001b[2J"}')" \
+    '{"v":1,"event":"call","caller":"138","caller":"139"}' \
+    "$(head -c 6000 /dev/zero | tr '\0' 'x')"; do
+	printf '%s\n' "$bad" | "$STRESS" send "$HOME_DIR" "$SOCK" \
+		>"$TMPD/reply" 2>&1
+	[ ! -s "$TMPD/reply" ] || diag "reply: $(cat "$TMPD/reply")"
+done
+printf 'x\000y\n' | "$STRESS" send "$HOME_DIR" "$SOCK" >/dev/null 2>&1
+run pop --agent lina --caller 13800138000 --call-id call-5
+expect_out "card drawn" "after hostile messages the desk still takes calls"
+expect_screen d "Customer #$ZW +张伟" "  and shows them"
+
+# Two desks of one agent: both pop, one interaction.
+desk_start d2 100 30 TCRM_USER=lina
+expect_screen d2 'Search:' "a second desk of lina's"
+run pop --agent lina --caller 13800138000 --call-id call-6
+expect_out "lina: 2 of 2 desks reached" "both desks take the call"
+expect_screen d2 "Customer #$ZW +张伟" "  the second shows it too"
+sleep 0.5
+calls_of call-6
+n=$(printf '%s\n' "$CALLS" | grep -c '"call_id":"call-6"')
+[ "$n" -eq 1 ]
+ok $? "  one interaction for one call ($n)"
+
+# A desk killed with -9 leaves its socket: the next pop removes it.
+kill -9 "$(desk_pid d2)"
+pane_dead d2
+run pop --agent lina --caller 13800138000 --call-id call-7
+expect_rc 0 "with one desk killed, the other still gets the call"
+expect_out "1 desk that had ended without tidying up was removed" \
+	"  and the dead desk's socket is removed"
+[ "$(ls "$HOME_DIR/run" | grep -c '^desk\.lina\.')" -eq 1 ]
+ok $? "  one socket left"
+
+# F10: the desk removes its socket.
+keys d F10
+pane_dead d
+[ "$(pane_status d)" = 0 ]
+ok $? "the desk ends with F10"
+[ -z "$(ls "$HOME_DIR/run" | grep '^desk\.lina\.')" ]
+ok $? "  and removes its socket"
+run pop --agent lina --caller 13800138000
+expect_rc 69 "then lina has no desk open again"
+desk_done
