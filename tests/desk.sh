@@ -180,6 +180,7 @@ keys d Escape
 wait_for d 'Search:'
 for yaml in "$TCRM_FORMS"/*.yaml; do
 	ent=$(sed -n 's/^entity: *//p' "$yaml")
+	[ -n "$ent" ] || continue	# service.yaml: settings, not an entity
 	label=$(sed -n 's/^label: *{en: *\([^,]*\),.*/\1/p' "$yaml")
 	keys d :
 	type_text d "new $ent"
