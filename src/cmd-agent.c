@@ -107,6 +107,28 @@ struct agent_change {
 	struct record after;
 };
 
+/* The agent's record without making one: looking is not signing on. */
+static int
+agent_peek(struct store *s, struct txn *t, const char *user,
+    struct record *r)
+{
+	const struct entity *e = forms_entity(store_forms(s), AGENT_ENTITY);
+	const struct field *f = e ? entity_field(e, "name") : NULL;
+	uint32_t id;
+	size_t n = 0;
+	int rc;
+
+	record_init(r);
+	if (f != NULL && (rc = store_lookup(s, t, f, user, &id, 1, &n)) !=
+	    ST_OK)
+		return rc;
+	if (n == 1)
+		return store_get(s, t, e, id, r);
+	record_set(r, "name", user);
+	record_set(r, "state", "offline");
+	return ST_OK;
+}
+
 static int
 state_txn(struct store *s, struct txn *t, void *arg)
 {
@@ -115,12 +137,10 @@ state_txn(struct store *s, struct txn *t, void *arg)
 
 	record_free(&ac->before);
 	record_free(&ac->after);
+	if (ac->state == NULL)
+		return agent_peek(s, t, ac->user, &ac->after);
 	if ((rc = svc_agent_get(s, t, ac->user, &ac->before)) != ST_OK)
 		return rc;
-	if (ac->state == NULL) {
-		record_copy(&ac->after, &ac->before);
-		return ST_OK;
-	}
 	if ((rc = svc_agent_set_state(s, t, ac->user, ac->state, ac->reason,
 	    ac->call_id, ac->caller)) != ST_OK)
 		return rc;
@@ -212,16 +232,16 @@ cmd_agent_state_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error(ctx, _("--call-id and --caller go with a new state"));
 		return EX_USAGE;
 	}
-	if (strcmp(ac.user, ctx->user) != 0) {
-		/* Agents change their own state; supervisors anyone's. */
-		if (ac.state != NULL && (ctx->role & (ROLE_SUPERVISOR |
-		    ROLE_ADMIN)) == 0)
-			return cmd_refuse(ctx, e, 0, "state",
-			    _("the %s role may change only its own state, "
-			    "not %s's"), role_name(ctx->role), ac.user);
-		if ((rc = cmd_check_user(ctx, ac.user)) != 0)
-			return rc;
-	}
+	/* Agents change their own state; supervisors anyone's. */
+	if (strcmp(ac.user, ctx->user) != 0 && ac.state != NULL &&
+	    (ctx->role & (ROLE_SUPERVISOR | ROLE_ADMIN)) == 0)
+		return cmd_refuse(ctx, e, 0, "state",
+		    _("the %s role may change only its own state, not %s's"),
+		    role_name(ctx->role), ac.user);
+	/* The board holds people who sign in, not whoever ran tcrm. */
+	if ((strcmp(ac.user, ctx->user) != 0 || ac.state != NULL) &&
+	    (rc = cmd_check_user(ctx, ac.user)) != 0)
+		return rc;
 	if (ac.state != NULL && !entity_writable(e, ctx->role))
 		return cmd_refuse(ctx, e, 0, "write",
 		    _("the %s role may not change %s records"),
@@ -260,6 +280,7 @@ struct board_row {
 struct board {
 	const struct entity *agents;
 	const struct entity *interactions;
+	const struct entity *users;
 	const char *state;	/* --state */
 	char today[11];		/* "2026-11-23" */
 	struct board_row *v;
@@ -277,6 +298,27 @@ board_keep(const struct record *r, void *arg)
 	b->v = xreallocarray(b->v, b->n + 1, sizeof *b->v);
 	memset(&b->v[b->n], 0, sizeof *b->v);
 	record_copy(&b->v[b->n++].rec, r);
+	return 0;
+}
+
+/* An agent who never signed on is on the board, offline. */
+static int
+board_user(const struct record *r, void *arg)
+{
+	struct board *b = arg;
+	const char *name = record_get(r, "name");
+
+	if (strcmp(record_get(r, "role"), "agent") != 0 ||
+	    strcmp(record_get(r, "disabled"), "true") == 0)
+		return 0;
+	for (size_t i = 0; i < b->n; i++) {
+		if (strcmp(record_get(&b->v[i].rec, "name"), name) == 0)
+			return 0;
+	}
+	b->v = xreallocarray(b->v, b->n + 1, sizeof *b->v);
+	memset(&b->v[b->n], 0, sizeof *b->v);
+	record_set(&b->v[b->n].rec, "name", name);
+	record_set(&b->v[b->n++].rec, "state", "offline");
 	return 0;
 }
 
@@ -300,6 +342,10 @@ board_txn(struct store *s, struct txn *t, void *arg)
 
 	board_clear(b);
 	if ((rc = store_each(s, t, b->agents, board_keep, b)) != ST_OK)
+		return rc;
+	if (b->users != NULL && (b->state == NULL ||
+	    strcmp(b->state, "offline") == 0) &&
+	    (rc = store_each(s, t, b->users, board_user, b)) != ST_OK)
 		return rc;
 	for (size_t i = 0; i < b->n && rc == ST_OK; i++)
 		rc = svc_open_load(s, t, record_get(&b->v[i].rec, "name"),
@@ -432,6 +478,7 @@ cmd_agent_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	localtime_r(&now, &tm);
 	strftime(b.today, sizeof b.today, "%Y-%m-%d", &tm);
 	b.interactions = forms_entity(ctx->forms, "interaction");
+	b.users = store_user_entity(ctx->store);
 	if ((rc = store_run(ctx->store, board_txn, &b)) != ST_OK ||
 	    (rc = board_calls(ctx->store, &b)) != ST_OK) {
 		rc = cmd_store_error(ctx, rc);

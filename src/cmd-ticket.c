@@ -397,6 +397,10 @@ timeline_keep(const struct audit *a, void *arg)
 
 		if (f != NULL && !field_readable(f, tl->role))
 			continue;
+		/* A note cleared to be written again is not a note. */
+		if (strcmp(a->changes[i].field, "note") == 0 &&
+		    *a->changes[i].new == '\0')
+			continue;
 		timeline_add(tl, a, a->changes[i].field, a->changes[i].old,
 		    a->changes[i].new);
 	}
@@ -1004,7 +1008,7 @@ static int
 change_txn(struct store *s, struct txn *t, void *arg)
 {
 	struct change_run *cr = arg;
-	const char *queue;
+	const char *queue, *note;
 	char *who = NULL;
 	int rc;
 
@@ -1037,6 +1041,19 @@ change_txn(struct store *s, struct txn *t, void *arg)
 		}
 		record_set(&cr->after, "assignee", who);
 		free(who);
+	}
+	/* The same words again ("no answer") are a new note all the same:
+	 * clear it first so the timeline keeps both. */
+	note = record_get(&cr->set, "note");
+	if (*note != '\0' && strcmp(note, record_get(&cr->before, "note")) ==
+	    0) {
+		record_set(&cr->after, "note", "");
+		if ((rc = store_update(s, t, cr->entity, &cr->after, 0)) != ST_OK)
+			return rc;
+		record_free(&cr->after);
+		if ((rc = store_get(s, t, cr->entity, cr->id, &cr->after)) !=
+		    ST_OK)
+			return rc;
 	}
 	if (cr->unassign)
 		record_set(&cr->after, "assignee", "");

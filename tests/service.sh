@@ -205,6 +205,12 @@ expect_out 'sam +note: 第二条备注' "and the second"
 expect_out 'first response +met at 2026-11-23 09:20' "response met"
 as sam ticket note "$NOTE" ''
 expect_rc 64 "an empty note is refused"
+NOW=$(at '2026-11-23 09:40')
+as sam ticket note "$NOTE" '客户未接'
+as sam ticket note "$NOTE" '客户未接'
+run ticket show "$NOTE" --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c '	sam	note: 客户未接$')" -eq 2 ]
+ok $? "the same note twice is in the timeline twice"
 
 # --- breach and escalation ---
 NOW=$(at '2026-11-23 09:00')
@@ -272,8 +278,12 @@ as boss agent state ready --agent sam
 expect_rc 0 "a supervisor may"
 as boss agent state ready --agent nobody
 expect_rc 67 "an unknown user is EX_NOUSER"
+run agent state ready
+expect_rc 67 "the environment's owner is no agent of the store"
+run user add newbie --role agent
 NOW=$(at '2026-11-23 09:25')
 run agent list --format tsv
+expect_out "^newbie	offline	" "an agent who never signed on is on the board, offline"
 expect_out "^lina	ready		25m	0	" "the board: state and time in state"
 expect_out "^sam	ready		25m	" "sam is ready again"
 
