@@ -4,7 +4,8 @@
 # remove the data again.
 #
 # BENCH_N sets the number of customers (default 1000000); BENCH_ARGS is
-# passed on to bench/store as it is (e.g. "--batch 2000 -q 5000").
+# passed on to bench/store as it is (e.g. "--batch 2000 -q 5000"),
+# BENCH_POP_ARGS to bench/pop (e.g. "-s 100 -p 1000").
 # TCRM_FORMS must name the forms directory (make bench sets it).
 set -eu
 
@@ -49,4 +50,13 @@ if [ -x "$desk" ]; then
 	echo
 	echo "bench/desk: $n customers"
 	"$desk" -n "$n" -d "$work/desk" ${BENCH_DESK_ARGS:-}
+fi
+
+# bench/pop: tcrm pop into 100 open desks, end to end and in the session.
+pop=$builddir/bench/pop
+if [ -x "$pop" ]; then
+	echo
+	echo "bench/pop: $n customers"
+	# shellcheck disable=SC2086 # BENCH_POP_ARGS is split on purpose
+	"$pop" -n "$n" -d "$work/pop" ${BENCH_POP_ARGS:-} "$builddir/tcrm"
 fi

@@ -15,6 +15,9 @@
  *   stress send HOME SOCKET        standard input, byte for byte, to a
  *                                  desk's socket in HOME/run; prints
  *                                  what comes back before it closes
+ *   stress stale HOME USER         leave a desk socket of USER nobody
+ *                                  listens on, as a desk killed with -9
+ *                                  does; prints its name
  *   stress drafts HOME USER        the user's drafts, one a line: the
  *                                  key, then the form's text per field
  */
@@ -284,6 +287,25 @@ cmd_send(const char *home, const char *name)
 }
 
 static int
+cmd_stale(const char *home, const char *user)
+{
+	struct notify_listener l;
+	char *why;
+
+	if (notify_listen(home, user, &l, &why) != 0) {
+		fprintf(stderr, "stress: stale: %s\n", why);
+		return 1;
+	}
+	printf("%s\n", l.name);
+	/* Closed, not removed: the process is gone, the socket stays. */
+	close(l.fd);
+	close(l.dirfd);
+	free(l.name);
+	free(l.path);
+	return 0;
+}
+
+static int
 cmd_drafts(const char *home, const char *user)
 {
 	struct store *s = open_store(home);
@@ -325,6 +347,8 @@ main(int argc, char **argv)
 		return cmd_writer(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "check") == 0)
 		return cmd_check(argv[2], argv[3]);
+	if (argc == 4 && strcmp(argv[1], "stale") == 0)
+		return cmd_stale(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "drafts") == 0)
 		return cmd_drafts(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "send") == 0)
