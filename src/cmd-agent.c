@@ -160,7 +160,7 @@ static void
 print_agent(const struct record *r, time_t now, enum out_format fmt)
 {
 	static const char *const header[] = { "agent", "state", "reason",
-	    "since", "in state", "call", "caller", NULL };
+	    "since", "in_state", "call", "caller", NULL };
 	char *since = cmd_time_text(record_get(r, "since"));
 	char *age = cmd_age_text(record_get(r, "since"), now);
 	struct table t;
@@ -429,7 +429,7 @@ cmd_agent_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const header[] = { "agent", "state", "reason",
-	    "in state", "calls today", "open tickets", "caller", NULL };
+	    "in_state", "calls_today", "open_tickets", "caller", NULL };
 	enum out_format fmt = OUT_TABLE;
 	const struct svc_queue *q = NULL;
 	const char *queue = NULL;

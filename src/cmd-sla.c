@@ -15,7 +15,7 @@ cmd_sla_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const header[] = { "breached", "escalated",
-	    "missed callbacks", NULL };
+	    "missed_callbacks", NULL };
 	enum out_format fmt = OUT_TABLE;
 	struct sweep_report rep;
 	struct table t;
