@@ -101,6 +101,19 @@ static const char *const outcomes[] = {
 	"sale", "complaint"
 };
 
+/* A sale's amount, as the form stores money. */
+static void
+bench_amount(const struct entity *e, struct record *r)
+{
+	const struct field *f = entity_field(e, "amount");
+	char *out = NULL, *why = NULL;
+
+	if (f != NULL && field_normalise(f, "1280.00", &out, &why) == 0)
+		record_set(r, "amount", out);
+	free(out);
+	free(why);
+}
+
 static void
 gen_mobile(uint32_t i, uint32_t k, char out[12])
 {
@@ -196,6 +209,12 @@ load_txn(struct store *s, struct txn *t, void *arg)
 			    k * 10);
 			record_set(&r, "started", when);
 			record_set(&r, "agent", "bench");
+			/* Outcomes that require a field (interaction.yaml). */
+			if (strcmp(record_get(&r, "disposition"),
+			    "callback") == 0)
+				record_set(&r, "callback_at", when);
+			if (strcmp(record_get(&r, "disposition"), "sale") == 0)
+				bench_amount(interaction, &r);
 			rc = store_create(s, t, interaction, &r);
 			record_free(&r);
 		}

@@ -274,6 +274,9 @@ batch_txn(struct store *s, struct txn *t, void *arg)
 			    0)
 				set_normalised(&r, interaction, "callback_at",
 				    "+2d");
+			if (strcmp(record_get(&r, "disposition"), "sale") == 0)
+				set_normalised(&r, interaction, "amount",
+				    "1280.00");
 			set_normalised(&r, interaction, "started", when);
 			snprintf(when, sizeof when, "%ld", 20 + random() % 900);
 			record_set(&r, "duration", when);
