@@ -1076,6 +1076,21 @@ desk_card_refresh(struct desk *d, const struct entity *e, uint32_t id)
 		card_load(d, c);
 }
 
+const struct record *
+desk_card_record(struct desk_screen *s, const struct entity **e)
+{
+	struct card *c;
+
+	if (s == NULL || s->ops != &card_ops)
+		return NULL;
+	c = s->data;
+	if (!c->loaded)
+		return NULL;
+	if (e != NULL)
+		*e = c->entity;
+	return &c->rec;
+}
+
 /* `:new ENTITY` over a card: the new record belongs to it. */
 bool
 desk_card_new_here(struct desk *d, const struct entity *e)

@@ -126,6 +126,104 @@ slot_error(struct slot *sl, char *why)
 	sl->checked = xstrdup(slot_text(sl));
 }
 
+/* ---- values that require other fields ------------------------------ */
+
+static struct slot *
+form_slot_named(struct form *f, const char *field)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		if (strcmp(f->slots[i].field->name, field) == 0)
+			return &f->slots[i];
+	}
+	return NULL;
+}
+
+/* The enum value a choice slot holds now, or NULL. */
+static const struct enum_value *
+slot_choice(const struct slot *sl)
+{
+	if (sl->kind != SK_CHOICE || sl->field->type != FT_ENUM)
+		return NULL;
+	return field_enum_value(sl->field, slot_text(sl));
+}
+
+/* Is sl required by what another field of the form holds ("callback"
+ * requires the call-back time)? */
+static bool
+slot_required_now(struct form *f, const struct slot *sl)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct enum_value *ev = slot_choice(&f->slots[i]);
+
+		for (size_t j = 0; ev != NULL && j < ev->requires.n; j++) {
+			if (strcmp(ev->requires.v[j], sl->field->name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The first empty field the value in slot i requires. */
+static bool
+form_required_empty(struct form *f, size_t i, size_t *to)
+{
+	const struct enum_value *ev = slot_choice(&f->slots[i]);
+
+	for (size_t j = 0; ev != NULL && j < ev->requires.n; j++) {
+		struct slot *sl = form_slot_named(f, ev->requires.v[j]);
+
+		if (sl != NULL && !sl->readonly && *slot_text(sl) == '\0') {
+			*to = (size_t)(sl - f->slots);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void slot_error(struct slot *, char *);
+
+/* Every field a chosen value requires, filled: as the store will check,
+ * but beside the field. Returns how many are missing. */
+static size_t
+form_check_requires(struct desk *d, struct form *f, const struct record *out,
+    size_t *bad)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct slot *sl = &f->slots[i];
+		const struct enum_value *ev;
+
+		if (sl->kind != SK_CHOICE || sl->field->type != FT_ENUM ||
+		    (ev = field_enum_value(sl->field,
+		    record_get(out, sl->field->name))) == NULL)
+			continue;
+		for (size_t j = 0; j < ev->requires.n; j++) {
+			const char *need = ev->requires.v[j];
+			struct slot *to = form_slot_named(f, need);
+			const struct field *nf = entity_field(f->entity, need);
+
+			if (*record_get(out, need) != '\0')
+				continue;
+			n++;
+			if (to == NULL || to->readonly) {
+				slot_error(sl, xasprintf(_("%s requires %s, "
+				    "which you cannot fill in here"),
+				    desk_label(d, &ev->label), nf ?
+				    desk_label(d, &nf->label) : need));
+				to = sl;
+			} else
+				slot_error(to, xasprintf(_("required when %s "
+				    "is %s"), desk_label(d, &sl->field->label),
+				    desk_label(d, &ev->label)));
+			if (*bad == (size_t)-1 ||
+			    (size_t)(to - f->slots) < *bad)
+				*bad = (size_t)(to - f->slots);
+		}
+	}
+	return n;
+}
+
 /* ---- building ------------------------------------------------------- */
 
 static enum slot_kind
@@ -491,7 +589,7 @@ form_draw_slot(struct desk *d, struct form *f, size_t i, int y, int x,
 	bool focus = i == f->focus;
 	enum desk_attr a = sl->readonly ? DA_DIM : focus ? DA_FOCUS : DA_FIELD;
 	char *label = xasprintf("%s%s", desk_label(d, &sl->field->label),
-	    sl->field->required ? "*" : "");
+	    sl->field->required || slot_required_now(f, sl) ? "*" : "");
 	int fx = x + lw + 1, fw = width - lw - 2;
 
 	desk_put(d, y, x, lw, label, sl->error ? DA_ERROR :
@@ -702,6 +800,7 @@ form_collect(struct desk *d, struct form *f, struct record *out)
 		record_set(out, sl->field->name, v);
 		free(v);
 	}
+	nbad += form_check_requires(d, f, out, &bad);
 	if (nbad > 0) {
 		f->focus = bad;
 		desk_error(d, ngettext("%zu field needs attention.",
@@ -770,7 +869,15 @@ form_save_record(struct desk *d, struct desk_screen *s, struct record *rec,
 	struct form *f = s->data;
 	int rc = form_write(d, f, rec, if_version);
 
-	if (rc == ST_OK)
+	if (rc == ST_OK && f->log_call) {
+		struct record call;
+
+		/* The form is gone after form_saved; the call is kept. */
+		record_copy(&call, rec);
+		form_saved(d, s, rec, how);
+		desk_call_logged(d, &call);
+		record_free(&call);
+	} else if (rc == ST_OK)
 		form_saved(d, s, rec, how);
 	else if (rc == ST_CONFLICT && tries < FORM_MERGE_TRIES)
 		form_conflict(d, s, rec, tries + 1);
@@ -1064,6 +1171,11 @@ form_after_pick(struct form *f)
 {
 	size_t to = form_next_editable(f, f->focus, 1);
 
+	/* A value that requires fields ("callback": the time) goes there. */
+	if (form_required_empty(f, f->focus, &to)) {
+		form_focus(f, to);
+		return;
+	}
 	/* Logging a call: the outcome, then straight to the note. */
 	if (f->log_call) {
 		for (size_t i = 0; i < f->n; i++) {
@@ -1451,6 +1563,13 @@ form_save_action(struct desk *d, struct desk_screen *s)
 	form_save(d, s);
 }
 
+static void
+form_knowledge(struct desk *d, struct desk_screen *s)
+{
+	form_leave_slot(s->data);
+	desk_kb_open(d, s);
+}
+
 static const struct desk_action form_actions[] = {
 	{ "save", N_("Save"), N_("save the record"), form_save_action },
 	{ "cancel", N_("Cancel"), N_("close the form (asks first if "
@@ -1470,6 +1589,8 @@ static const struct desk_action form_actions[] = {
 	{ "clear", N_("Clear"), N_("clear the choice"), form_clear_choice },
 	{ "open-duplicate", N_("Open dup"), N_("open the possible duplicate "
 	  "instead of this new record"), form_open_dup },
+	{ "knowledge", N_("Knowledge"), N_("search the knowledge base and "
+	  "put an article into the note"), form_knowledge },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -1485,6 +1606,8 @@ static const struct desk_binding form_bindings[] = {
 	{ DK(KEY_PPAGE), "page-up", false },
 	{ DK_CTRL('o'), "open-duplicate", false },
 	{ DK(KEY_F(6)), "open-duplicate", false },
+	{ DK(KEY_F(7)), "knowledge", false },
+	{ DK_CTRL('v'), "knowledge", false },
 	{ 0, NULL, false }
 };
 
@@ -1779,6 +1902,45 @@ desk_form_restore(struct desk *d, struct draft *dr)
 	f->drafted = true;
 	form_mark_kept(f);
 	form_show(d, f);
+}
+
+const char *
+desk_form_text(struct desk_screen *s, const char *field,
+    const struct entity **e)
+{
+	struct form *f;
+	struct slot *sl;
+
+	if (s == NULL || s->ops != &form_ops)
+		return NULL;
+	f = s->data;
+	if (e != NULL)
+		*e = f->entity;
+	sl = form_slot_named(f, field);
+	return sl != NULL ? slot_text(sl) : NULL;
+}
+
+/* Text into a field at its cursor (an article into the note). */
+bool
+desk_form_insert(struct desk_screen *s, const char *field, const char *text)
+{
+	struct form *f;
+	struct slot *sl;
+	char *flat, *p;
+
+	if (s == NULL || s->ops != &form_ops)
+		return false;
+	f = s->data;
+	if ((sl = form_slot_named(f, field)) == NULL || sl->readonly ||
+	    (sl->kind != SK_AREA && sl->kind != SK_TEXT))
+		return false;
+	form_focus(f, (size_t)(sl - f->slots));
+	flat = xstrdup(text);
+	for (p = flat; sl->kind == SK_TEXT && *p != '\0'; p++)
+		*p = *p == '\n' ? ' ' : *p;
+	dfield_insert(&sl->edit, flat);
+	free(flat);
+	return true;
 }
 
 /* ---- drafts a lost session left ------------------------------------- */

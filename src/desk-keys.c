@@ -80,6 +80,7 @@ desk_keychain_of(struct desk_screen *s, struct desk_keychain *kc)
 {
 	kc->n = 0;
 	s->ops->keys(s, kc);
+	desk_keychain_add(kc, &desk_agent_keys);
 	desk_keychain_add(kc, &desk_global_keys);
 }
 
@@ -402,5 +403,6 @@ const struct desk_keymap *const desk_keymaps[] = {
 	&desk_search_keys, &desk_results_keys, &desk_card_keys,
 	&desk_form_keys, &desk_form_text_keys, &desk_form_area_keys,
 	&desk_form_choice_keys, &desk_form_ref_keys, &desk_pick_keys,
-	&desk_merge_keys, &desk_palette_keys, &desk_help_keys, NULL
+	&desk_merge_keys, &desk_palette_keys, &desk_help_keys,
+	&desk_agent_keys, &desk_work_keys, &desk_board_keys, NULL
 };

@@ -48,6 +48,12 @@ palette_names(struct desk *d, struct palette *p)
 		free(about);
 	}
 	palette_add(p, "open", _("open a record: open ENTITY ID"));
+	palette_add(p, "work", _("My work: my tickets and callbacks"));
+	if (d->ctx->role & (ROLE_SUPERVISOR | ROLE_ADMIN))
+		palette_add(p, "board", _("the supervisor's board"));
+	palette_add(p, "ready", _("ready for the next call"));
+	palette_add(p, "state", _("change your state (pause with a reason)"));
+	palette_add(p, "script", _("show or hide the call script"));
 	palette_add(p, "help", _("the keys of this screen"));
 	palette_add(p, "quit", _("leave the desk"));
 	for (const struct cmd_entry *ce = cmd_table; ce->name != NULL; ce++) {
@@ -220,6 +226,16 @@ palette_exec(struct desk *d, const char *line)
 		desk_keys_dispatch(d, d->top, DK_CTRL('q'));
 	else if (strcmp(w.v[0], "desk") == 0)
 		desk_message(d, "%s", _("This is the desk."));
+	else if (strcmp(w.v[0], "work") == 0 && w.n == 1)
+		desk_work_open(d);
+	else if (strcmp(w.v[0], "board") == 0 && w.n == 1)
+		desk_board_open(d);
+	else if (strcmp(w.v[0], "ready") == 0 && w.n == 1)
+		desk_keys_dispatch(d, d->top, DK_CTRL('r'));
+	else if (strcmp(w.v[0], "state") == 0 && w.n == 1)
+		desk_keys_dispatch(d, d->top, DK_CTRL('y'));
+	else if (strcmp(w.v[0], "script") == 0 && w.n == 1)
+		desk_keys_dispatch(d, d->top, DK_CTRL('x'));
 	else if ((ce = cmd_lookup((int)w.n, w.v, &used)) == NULL)
 		desk_error(d, _("No command '%s' (Tab completes)."), w.v[0]);
 	else if ((rc = desk_run_outside(d, (int)w.n, w.v)) != 0)

@@ -631,6 +631,20 @@ search_up(struct desk *d, struct desk_screen *s)
 		search_move(se, -1);
 }
 
+static void
+search_work(struct desk *d, struct desk_screen *s)
+{
+	(void)s;
+	desk_work_open(d);
+}
+
+static void
+search_board(struct desk *d, struct desk_screen *s)
+{
+	(void)s;
+	desk_board_open(d);
+}
+
 static const struct desk_action search_actions[] = {
 	{ "open", N_("Open"), N_("open the selected record"), search_open },
 	{ "new-customer", N_("New"), N_("make a new customer (from what was "
@@ -649,6 +663,9 @@ static const struct desk_action search_actions[] = {
 	{ "page-up", N_("Page"), N_("a page of results up"), search_page_up },
 	{ "first", N_("First"), N_("first result"), search_first },
 	{ "last", N_("Last"), N_("last result"), search_last },
+	{ "my-work", N_("My work"), N_("my tickets and callbacks"),
+	  search_work },
+	{ "board", N_("Board"), N_("the supervisor's board"), search_board },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -659,6 +676,9 @@ static const struct desk_binding query_bindings[] = {
 	{ DK_CTRL('n'), "new-customer", false },
 	{ DK(KEY_F(4)), "new-customer", true },
 	{ DK_ESC, "clear", true },
+	{ DK(KEY_F(3)), "my-work", true },
+	{ DK_CTRL('t'), "my-work", false },
+	{ DK(KEY_F(6)), "board", false },
 	{ 0, NULL, false }
 };
 
@@ -688,6 +708,9 @@ static const struct desk_binding list_bindings[] = {
 	{ DK_CTRL('w'), "edit-query", false },
 	{ DK_TAB, "query", false },
 	{ DK_ESC, "query", false },
+	{ DK(KEY_F(3)), "my-work", true },
+	{ DK_CTRL('t'), "my-work", false },
+	{ DK(KEY_F(6)), "board", false },
 	{ 0, NULL, false }
 };
 

@@ -13,7 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define DESK_TICK_MS 1000
+#define DESK_TICK_MS 250	/* My work and the board poll every 500 ms */
 #define DESK_TYPEAHEAD_MAX 256
 
 static int64_t
@@ -116,7 +116,7 @@ desk_body_top(void)
 int
 desk_body_rows(void)
 {
-	return LINES - 3;
+	return LINES - 3 - desk_script_rows();
 }
 
 void
@@ -335,14 +335,19 @@ desk_draw_top(struct desk *d)
 {
 	char *home = desk_home_name(d), *left;
 	const char *clock = desk_clock(d);
-	int cw;
+	char *state = desk_state_text(d);
+	int cw, sw;
 
 	left = xasprintf(" tcrm  %s (%s)  %s", d->ctx->user,
 	    desk_role_name(d->ctx->role), home);
 	desk_fill(d, 0, 0, COLS, DA_BAR);
 	cw = (int)utf8_width(clock);
-	desk_put(d, 0, 0, COLS - cw - 2, left, DA_BAR);
+	sw = state != NULL ? (int)utf8_width(state) + 2 : 0;
+	desk_put(d, 0, 0, COLS - cw - sw - 2, left, DA_BAR);
+	if (state != NULL)
+		desk_put(d, 0, COLS - cw - sw - 1, sw - 1, state, DA_KEY);
 	desk_put(d, 0, COLS - cw - 1, cw, clock, DA_BAR);
+	free(state);
 	free(left);
 	free(home);
 }
@@ -411,8 +416,10 @@ desk_draw(struct desk *d)
 	if (desk_too_small())
 		desk_draw_too_small(d);
 	else {
+		desk_script_layout(d);
 		desk_draw_top(d);
 		desk_draw_screens(d, d->top);
+		desk_script_draw(d);
 		if (d->top != NULL && d->top->ops != &ask_ops)
 			desk_draw_message(d);
 		if (d->top != NULL)
@@ -512,6 +519,7 @@ desk_loop(struct desk *d)
 	int key, n;
 
 	while (!d->quit && d->top != NULL && !store_stop_signal) {
+		desk_poll(d);
 		desk_draw(d);
 		desk_pop_drawn(d);
 		key = desk_read_key(d, DESK_TICK_MS);
@@ -606,6 +614,7 @@ desk_new(struct cmd_ctx *ctx)
 	endwin();
 	wrefresh(stdscr);
 	desk_colors(d);
+	desk_svc_init(d);
 	return d;
 }
 
@@ -620,6 +629,7 @@ desk_free(struct desk *d)
 			s->ops->free(d, s);
 		free(s);
 	}
+	desk_svc_free(d);
 	free(d->msg);
 	free(d);
 }

@@ -1085,6 +1085,9 @@ struct desk_screen_ops {
 	void (*keep)(struct desk *, struct desk_screen *, bool force);
 	bool (*dirty)(struct desk_screen *);
 	void (*free)(struct desk *, struct desk_screen *);
+	/* About twice a second while on top: read again what others may
+	 * have changed (My work, the board), in short transactions. */
+	void (*tick)(struct desk *, struct desk_screen *);
 };
 struct desk_screen {
 	const struct desk_screen_ops *ops;
@@ -1105,6 +1108,7 @@ struct desk {
 	int cursor_x;
 	int key;		/* the key being handled */
 	int64_t last_key_us;
+	struct desk_svc *svc;	/* agent state, callbacks seen (desk-state.c) */
 	time_t clock_minute;
 	char clock[32];
 	struct desk_pop *pop;	/* calls pushed by tcrm pop (desk-pop.c) */
@@ -1231,6 +1235,46 @@ void desk_merge_open(struct desk *, const struct entity *, uint32_t id,
 void desk_palette_open(struct desk *);
 /* desk-help.c */
 void desk_help_open(struct desk *, struct desk_screen *);
+/* desk-state.c: the agent's state on the top line and its keys, wrap-up
+ * after a call, callbacks from a disposition, due callbacks announced. */
+extern const struct desk_keymap desk_agent_keys;
+void desk_svc_init(struct desk *);
+void desk_svc_free(struct desk *);
+/* "Ready 0:05" for the top line, owned; NULL when there is nothing. */
+char *desk_state_text(struct desk *);
+/* Every time round the loop: ticks the screen on top, reads the state. */
+void desk_poll(struct desk *);
+/* A call was logged (the saved interaction): wrap-up, and a callback
+ * when its outcome asks for one. */
+void desk_call_logged(struct desk *, const struct record *);
+/* desk-script.c: the call script panel below a card or a call's form. */
+void desk_script_toggle(struct desk *);
+void desk_script_layout(struct desk *);
+void desk_script_draw(struct desk *);
+int desk_script_rows(void);
+/* desk-work.c: My work, the agent's tickets and callbacks. */
+extern const struct desk_keymap desk_work_keys;
+void desk_work_open(struct desk *);
+typedef void (*desk_due_fn)(struct desk *, uint32_t id, const char *what,
+    void *);
+/* Each pending callback of mine (or my queues') due by now. */
+int desk_work_each_due(struct desk *, time_t now, desk_due_fn, void *);
+/* The queues the user belongs to, by service.yaml; NULL-terminated,
+ * owned by the desk. */
+const struct svc_queue **desk_my_queues(struct desk *);
+/* desk-board.c: the supervisor's board. */
+extern const struct desk_keymap desk_board_keys;
+void desk_board_open(struct desk *);
+/* desk-kb.c: knowledge base articles into a form's note. */
+void desk_kb_open(struct desk *, struct desk_screen *form);
+/* desk-form.c: what other screens read and write of an open form. */
+const char *desk_form_text(struct desk_screen *, const char *field,
+    const struct entity **);
+bool desk_form_insert(struct desk_screen *, const char *field,
+    const char *text);
+/* desk-card.c: the record a card shows (NULL: s is no loaded card). */
+const struct record *desk_card_record(struct desk_screen *,
+    const struct entity **);
 /* desk-pop.c: calls pushed into the desk by tcrm pop. */
 #define DK_EVENT DK(0x3fff)	/* not a key: a call was taken in */
 void desk_pop_start(struct desk *);
