@@ -722,6 +722,12 @@ service_load(const char *dir, const struct forms *forms,
 		service_free(sv);
 		return -1;
 	}
+	if (sv->cal.timezone != NULL) {
+		/* The centre's zone is the zone of every date and time tcrm
+		 * reads, stores and shows, whatever TZ a process has. */
+		setenv("TZ", sv->cal.timezone, 1);
+		tzset();
+	}
 	*svp = sv;
 	return 0;
 }

@@ -50,9 +50,10 @@ audit_key(struct store *s, unsigned char key[AUDIT_KEY_SIZE], int64_t *t)
 	struct timeval tv;
 	uint64_t us;
 
+	/* Ordered by the real time; stamped with tcrm's clock (TCRM_NOW). */
 	gettimeofday(&tv, NULL);
 	us = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
-	*t = (int64_t)us;
+	*t = clock_now_us();
 	for (int i = 0; i < 8; i++)
 		key[i] = (unsigned char)(us >> (56 - 8 * i));
 	st_key_u32(key + 8, (uint32_t)getpid());

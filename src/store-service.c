@@ -254,6 +254,47 @@ better(const struct candidate *a, const struct candidate *b,
 	return strcmp(a->name, b->name) < 0;
 }
 
+/* Round-robin keeps, per queue, who got the last ticket; the turn passes
+ * to the next ready member in the queue's order, so tickets arriving in
+ * the same second still go round. */
+static char *
+rr_key(const char *queue)
+{
+	return xasprintf("rr:%s", queue);
+}
+
+static int
+rr_pick(struct store *s, struct txn *t, const char *queue,
+    const struct strv *members, const bool *ready, char **user)
+{
+	struct buf last;
+	char *key = rr_key(queue);
+	size_t start = 0;
+	int rc;
+
+	buf_init(&last);
+	rc = store_meta_get(s, t, key, &last);
+	if (rc == ST_OK) {
+		for (size_t i = 0; i < members->n; i++) {
+			if (strcmp(members->v[i], last.data) == 0)
+				start = i + 1;
+		}
+	} else if (rc == ST_NOTFOUND)
+		rc = ST_OK;
+	for (size_t k = 0; rc == ST_OK && k < members->n; k++) {
+		size_t i = (start + k) % members->n;
+
+		if (ready[i]) {
+			*user = xstrdup(members->v[i]);
+			rc = store_meta_put(s, t, key, *user);
+			break;
+		}
+	}
+	buf_free(&last);
+	free(key);
+	return rc;
+}
+
 int
 svc_pick_agent(struct store *s, struct txn *t, const char *queue,
     char **user)
@@ -263,6 +304,7 @@ svc_pick_agent(struct store *s, struct txn *t, const char *queue,
 	const struct entity *ae = entity_named(s, "agent");
 	struct candidate best = { NULL, 0, 0 };
 	struct strv members;
+	bool *ready;
 	int rc;
 
 	*user = NULL;
@@ -270,6 +312,7 @@ svc_pick_agent(struct store *s, struct txn *t, const char *queue,
 		return ST_OK;
 	strv_init(&members);
 	rc = queue_members(s, t, q, &members);
+	ready = xcalloc(members.n + 1, sizeof *ready);
 	for (size_t i = 0; rc == ST_OK && i < members.n; i++) {
 		struct candidate c = { members.v[i], 0, 0 };
 		struct record a;
@@ -278,6 +321,7 @@ svc_pick_agent(struct store *s, struct txn *t, const char *queue,
 		rc = find_one(s, t, ae, "name", c.name, &a);
 		if (rc == ST_OK &&
 		    strcmp(record_get(&a, "state"), "ready") == 0) {
+			ready[i] = true;
 			get_time(&a, "last_assigned", &c.last);
 			if (q->assign == ASSIGN_LEAST_LOADED)
 				rc = svc_open_load(s, t, c.name, &c.load);
@@ -289,8 +333,11 @@ svc_pick_agent(struct store *s, struct txn *t, const char *queue,
 		if (rc == ST_NOTFOUND)
 			rc = ST_OK;
 	}
-	if (rc == ST_OK && best.name != NULL)
+	if (rc == ST_OK && q->assign == ASSIGN_ROUND_ROBIN)
+		rc = rr_pick(s, t, q->name, &members, ready, user);
+	else if (rc == ST_OK && best.name != NULL)
 		*user = xstrdup(best.name);
+	free(ready);
 	strv_free(&members);
 	return rc;
 }
@@ -351,7 +398,10 @@ svc_ticket_take(struct store *s, struct txn *t, uint32_t id,
 		return rc;
 	}
 	holder = record_get(&r, "assignee");
-	if (*holder != '\0' && strcmp(holder, user) != 0)
+	if (is_done(record_get(&r, "status")))
+		rc = st_fail(s, ST_INVALID, "ticket %s is %s: reopen it first",
+		    record_get(&r, "number"), record_get(&r, "status"));
+	else if (*holder != '\0' && strcmp(holder, user) != 0)
 		rc = st_fail(s, ST_CONFLICT, "ticket %s is already taken by "
 		    "%s", record_get(&r, "number"), holder);
 	else if (*holder == '\0') {
