@@ -606,7 +606,7 @@ struct svc_target {
 };
 enum svc_assign {
 	ASSIGN_MANUAL,
-	ASSIGN_ROUND_ROBIN,	/* the ready member assigned longest ago */
+	ASSIGN_ROUND_ROBIN,	/* the next ready member in turn */
 	ASSIGN_LEAST_LOADED	/* the ready member with fewest open tickets */
 };
 struct svc_queue {
