@@ -85,8 +85,13 @@ pop_print_desk(const struct pop_delivery *d, int timeout_ms)
 {
 	switch (d->state) {
 	case POP_DRAWN:
-		printf(_("  desk %ld: %s drawn in %.3f ms\n"), d->pid,
-		    d->ack.screen, (double)d->ack.us / 1000.0);
+		printf(_("  desk %ld: %s drawn in %.3f ms (finding the caller "
+		    "%.3f, opening the screen %.3f, drawing %.3f)\n"), d->pid,
+		    d->ack.screen, (double)d->ack.us / 1000.0,
+		    (double)d->ack.lookup_us / 1000.0,
+		    (double)d->ack.open_us / 1000.0,
+		    (double)(d->ack.us - d->ack.lookup_us - d->ack.open_us) /
+		    1000.0);
 		break;
 	case POP_SENT:
 		printf(_("  desk %ld: sent; no answer within %d ms (the agent "

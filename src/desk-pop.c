@@ -331,6 +331,7 @@ pop_show(struct desk *d, struct pop_event *ev)
 	struct desk_call *c;
 	struct pop_matches ms;
 	bool kept = desk_has_unsaved(d);
+	int64_t t;
 	int rc;
 
 	if (++p->serial == 0)
@@ -341,11 +342,14 @@ pop_show(struct desk *d, struct pop_event *ev)
 	c->ev = *ev;
 	pop_event_init(ev);
 	c->popped_at = pop_now_text(d);
+	t = pop_now_us();
 	if ((rc = pop_lookup(d->store, c->ev.caller, d->ctx->role, &ms)) !=
 	    ST_OK) {
 		desk_store_error(d, rc);
 		ms.n = 0;
 	}
+	p->ack.lookup_us = pop_now_us() - t;
+	t = pop_now_us();
 	c->matches = ms.n;
 	p->ack.matches = ms.n;
 	if (ms.n == 1) {
@@ -360,6 +364,7 @@ pop_show(struct desk *d, struct pop_event *ev)
 	else
 		p->ack.screen = pop_show_new(d, c);
 	pop_matches_free(&ms);
+	p->ack.open_us = pop_now_us() - t;
 	p->keep = kept;
 	pop_say(d, c, kept);
 }

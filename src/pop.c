@@ -168,6 +168,8 @@ pop_ack_encode(const struct pop_ack *a)
 	json_object_set_new(o, "v", json_integer(POP_VERSION));
 	json_object_set_new(o, "event", json_string("drawn"));
 	json_object_set_new(o, "us", json_integer(a->us));
+	json_object_set_new(o, "lookup_us", json_integer(a->lookup_us));
+	json_object_set_new(o, "open_us", json_integer(a->open_us));
 	json_object_set_new(o, "matches", json_integer((json_int_t)a->matches));
 	json_object_set_new(o, "screen", json_string(a->screen));
 	s = json_dumps(o, JSON_COMPACT);
@@ -175,6 +177,18 @@ pop_ack_encode(const struct pop_ack *a)
 	out = xstrdup(s != NULL ? s : "{}");
 	free(s);
 	return out;
+}
+
+/* A part of the time, if the desk said (older desks do not). */
+static int64_t
+pop_ack_part(json_t *o, const char *key, int64_t whole)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > whole)
+		return 0;
+	return (int64_t)json_integer_value(v);
 }
 
 int
@@ -198,6 +212,8 @@ pop_ack_decode(const char *line, struct pop_ack *a, char **why)
 		return -1;
 	}
 	a->us = (int64_t)json_integer_value(us);
+	a->lookup_us = pop_ack_part(o, "lookup_us", a->us);
+	a->open_us = pop_ack_part(o, "open_us", a->us);
 	a->matches = (size_t)json_integer_value(m);
 	for (size_t i = 0; pop_screens[i] != NULL; i++) {
 		if (strcmp(json_string_value(sc), pop_screens[i]) == 0)

@@ -895,6 +895,8 @@ struct pop_event {
 };
 struct pop_ack {
 	int64_t us;		/* event read -> screen updated, in the desk */
+	int64_t lookup_us;	/* of which: finding the caller */
+	int64_t open_us;	/* opening the screens (reading the card) */
 	size_t matches;
 	const char *screen;	/* "card", "chooser", "form" (static) */
 };
