@@ -554,15 +554,19 @@ cmd_agi_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t popped;
 	int rc;
 
-	if (argc > 1) {
-		cmd_error(ctx, _("unexpected argument '%s' (Asterisk passes "
-		    "its arguments in the AGI header)"), argv[1]);
+	if (argc > 2) {
+		cmd_error(ctx, _("unexpected argument '%s' (usage: tcrm agi "
+		    "[USER])"), argv[2]);
 		return EX_USAGE;
 	}
 	if ((rc = agi_read_header(&a)) != 0) {
 		agi_free(&a);
 		return rc;
 	}
+	/* AGI(tcrm,agi,lina) gives agi_arg_1 "agi": the command line's
+	 * user is the one meant. */
+	if (argc == 2)
+		agi_take(&a.agent, argv[1]);
 	caller = a.callerid ? a.callerid : "";
 	if (*caller != '\0' && strlen(caller) <= POP_TEXT_MAX &&
 	    (rc = pop_lookup(ctx->store, caller, ctx->role, &ms)) != ST_OK) {

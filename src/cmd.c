@@ -131,7 +131,7 @@ const struct cmd_entry cmd_table[] = {
 	  "[--call-id ID] [--timeout MS]",
 	  N_("push an incoming call into an agent's running desk"),
 	  ROLE_ALL, CMD_STORE, cmd_pop_exec },
-	{ "agi", NULL, "",
+	{ "agi", NULL, "[USER]",
 	  N_("look the caller up for Asterisk, speaking AGI on stdin/stdout"),
 	  ROLE_ALL, CMD_STORE, cmd_agi_exec },
 	{ "desk", NULL, "[ENTITY ID]",

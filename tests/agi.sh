@@ -49,7 +49,12 @@ ok $? "a malformed header is reported with its line"
 grep -q "Asterisk refused 'SET VARIABLE TCRM_CUSTOMER_ID \"1\"': 510" \
 	"$TMPD/err"
 ok $? "a 510 reply is reported, and the script goes on"
-"$TCRM" --home "$HOME_DIR" agi extra </dev/null >/dev/null 2>&1
+"$TCRM" --home "$HOME_DIR" agi lina extra </dev/null >/dev/null 2>&1
 [ $? -eq 64 ]
-ok $? "arguments on the command line are a usage error"
+ok $? "two arguments are a usage error"
+# AGI(tcrm,agi,nobody): the user on the command line, not agi_arg_1.
+"$TCRM" --home "$HOME_DIR" agi nobody <"$DATA/one.in" >"$TMPD/out" \
+	2>"$TMPD/err"
+grep -q "no user 'nobody'" "$TMPD/err" && cmp -s "$DATA/one.out" "$TMPD/out"
+ok $? "the user to pop may come on the command line"
 done_testing
