@@ -264,6 +264,8 @@ cmd_pop_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_store_error(ctx, rc);
 	}
 	pop_print_matches(ev.caller, &ms);
+	if (ms.n == 1)
+		pop_warm(ctx->store, ms.v[0].customer);
 	pop_matches_free(&ms);
 	fflush(stdout);
 	rc = pop_push(ctx, agent, &ev, timeout_ms, true, &reached);
@@ -573,6 +575,8 @@ cmd_agi_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		agi_free(&a);
 		return cmd_store_error(ctx, rc);
 	}
+	if (ms.n == 1 && a.agent != NULL && *a.agent != '\0')
+		pop_warm(ctx->store, ms.v[0].customer);
 	popped = strlen(caller) <= POP_TEXT_MAX ? agi_pop(&a, caller) : 0;
 	snprintf(n, sizeof n, "%u", ms.n == 1 ? ms.v[0].customer : 0);
 	agi_set(&a, "TCRM_CUSTOMER_ID", ms.n == 1 ? n : "");

@@ -39,6 +39,7 @@ struct card {
 	size_t nsections;
 	size_t sel;		/* among the lines that open something */
 	size_t top;		/* first row shown */
+	int label_width;	/* of the widest label; 0: not measured */
 };
 
 /* Sections that show only what is still open. */
@@ -446,11 +447,20 @@ card_label_width(struct desk *d, const struct entity *e)
 	return w > CARD_LABEL_MAX ? CARD_LABEL_MAX : (int)w;
 }
 
+/* Measured once per card: every field, note and reference uses it. */
+static int
+card_lw(struct desk *d, struct card *c)
+{
+	if (c->label_width == 0)
+		c->label_width = card_label_width(d, c->entity);
+	return c->label_width;
+}
+
 static void
 card_draw_field(struct desk *d, struct card *c, const struct field *f,
     int y, int x, int width)
 {
-	int lw = card_label_width(d, c->entity);
+	int lw = card_lw(d, c);
 	char *v = desk_value(d, f, record_get(&c->rec, f->name));
 
 	desk_put(d, y, x, lw, desk_label(d, &f->label), DA_LABEL);
@@ -481,7 +491,7 @@ card_draw_note(struct desk *d, struct card *c, const struct card_row *r,
 {
 	const struct field *f = &c->entity->fields[r->a];
 	const char *v = record_get(&c->rec, f->name), *end;
-	int lw = card_label_width(d, c->entity);
+	int lw = card_lw(d, c);
 	char *line;
 
 	for (size_t j = 0; j < r->b && v != NULL; j++)
@@ -502,7 +512,7 @@ card_draw_ref(struct desk *d, struct card *c, const struct card_row *r,
 {
 	const struct card_ref *ref = &c->refs[r->a];
 	enum desk_attr a = sel ? DA_SELECT : DA_NORMAL;
-	int lw = card_label_width(d, c->entity);
+	int lw = card_lw(d, c);
 	char *text = xasprintf("→ %s #%u  %s",
 	    desk_label(d, &ref->field->ref_entity->label), ref->id,
 	    ref->title ? ref->title : _("(missing)"));

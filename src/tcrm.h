@@ -938,6 +938,8 @@ int pop_ack_decode(const char *line, struct pop_ack *, char **why);
 int pop_lookup(struct store *, const char *number, unsigned role,
     struct pop_matches *);
 void pop_matches_free(struct pop_matches *);
+/* Read ahead what a card of the customer reads, into the shared cache. */
+void pop_warm(struct store *, uint32_t customer);
 /* Send ev to every desk user has open and wait up to timeout_ms for each
  * to say it drew it. -1 when the run directory cannot be read. */
 int pop_deliver(const char *home, const char *user, const struct pop_event *,
