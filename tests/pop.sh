@@ -202,6 +202,21 @@ expect_out "1 desk that had ended without tidying up was removed" \
 	[ "$(ls "$HOME_DIR/run" | grep -c '^desk\.lina\.')" -eq 1 ]
 ok $? "  one socket left"
 
+# In Chinese: the call line and the chooser.
+stage_catalogue
+desk_start zh 100 30 -u LC_ALL LANG=zh_CN.UTF-8 \
+	TCRM_LOCALEDIR="$LOCALEDIR_STAGED" TCRM_USER=bob
+expect_screen zh '搜索' "bob's desk in Chinese"
+TCRM_USER=bob run pop --agent bob --caller 13900000001 --called 4008001234
+expect_rc 0 "an agent pops a call to their own desk"
+expect_screen zh "13900000001 来电：2 位客户使用这个号码" "the chooser in Chinese"
+expect_in "13900000001 来电，呼入 4008001234：2 位客户。" "  and the call line"
+keys zh Escape
+expect_screen zh "没有选择客户：这通来电未记录。" \
+	"leaving the chooser says the call is not recorded"
+keys zh F10
+pane_dead zh
+
 # F10: the desk removes its socket.
 keys d F10
 pane_dead d
