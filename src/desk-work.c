@@ -317,8 +317,10 @@ work_load(struct desk *d, struct wk_data *w, time_t now, bool tickets)
 		wk_data_free(w);
 		return rc;
 	}
-	qsort(w->t, w->nt, sizeof *w->t, ticket_cmp);
-	qsort(w->c, w->nc, sizeof *w->c, callback_cmp);
+	if (w->nt > 1)
+		qsort(w->t, w->nt, sizeof *w->t, ticket_cmp);
+	if (w->nc > 1)
+		qsort(w->c, w->nc, sizeof *w->c, callback_cmp);
 	return ST_OK;
 }
 
