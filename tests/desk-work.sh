@@ -109,6 +109,9 @@ wait_for w 'My work: 3 open tickets' 15
 ok $? "  and leaves when it is resolved"
 as - callback done "$CB_MISSED"
 expect_gone w 'MISSED' "a callback made elsewhere leaves the list"
+CB_DUE=$(add callback customer="$LN" due='2026-11-23 09:58' assignee=lina \
+	phone=13900139000)
+expect_screen w "Callback due: #$CB_DUE 李娜" "a callback that falls due is announced on the message line"
 
 # ---- the agent's state -------------------------------------------------------
 keys w C-r
@@ -229,6 +232,7 @@ expect_screen b 'Board: [0-9]+ agents' "F6: the board for a supervisor"
 expect_in 'lina +(Ready|Wrap-up)' "  with lina and her state"
 expect_in 'Billing +4 +1 ' "  queue sizes: Billing has 4 open, 1 waiting"
 expect_in 'SLA breaches today: [1-9]' "  breaches today counted"
+expect_in 'lina .* [1-9] +[0-9]+ +[0-9]+ *$' "  and lina's calls today"
 keys w C-y
 wait_for w 'Your state'
 type_text w Training
