@@ -525,8 +525,12 @@ desk_loop(struct desk *d)
 		key = desk_read_key(d, DESK_TICK_MS);
 		if (store_stop_signal)
 			break;
-		if (key == DK_EVENT)
+		/* A call is drawn at once; the polling above can wait. */
+		if (key == DK_EVENT) {
+			desk_draw(d);
+			desk_pop_drawn(d);
 			continue;
+		}
 		if (key == DK_NONE) {
 			desk_tick(d);
 			continue;
