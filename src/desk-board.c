@@ -12,6 +12,7 @@
 
 #define BOARD_IDS_MAX 10000
 #define BOARD_REFRESH_MS 1000
+#define BOARD_FULL_MS 30000	/* records cached are read again this often */
 
 struct bd_agent {
 	char *name;
@@ -63,6 +64,12 @@ bd_data_free(struct bd_data *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* Interactions with the day they started (yyyymmdd), closed tickets with
+ * the day of the deadline they broke (0: none), callbacks no longer
+ * pending: read once, not every second. One desk per process. */
+static struct desk_idmap call_days, closed_breaches, done_callbacks;
+static int64_t board_full_ms;
+
 static int64_t
 mono_ms(void)
 {
@@ -80,12 +87,6 @@ today_text(time_t now, char out[11])
 
 	localtime_r(&now, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-static bool
-on_day(const char *datetime, const char *day)
-{
-	return strncmp(datetime, day, 10) == 0;
 }
 
 static int
@@ -107,7 +108,19 @@ struct board_run {
 	struct bd_data *data;
 	time_t now;
 	char today[11];
+	int32_t today_n;	/* yyyymmdd */
 };
+
+/* yyyymmdd of a stored date or datetime; 0 if it is none. */
+static int32_t
+day_number(const char *s)
+{
+	int y, m, d;
+
+	if (sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return 0;
+	return (int32_t)(y * 10000 + m * 100 + d);
+}
 
 static int
 agent_each(const struct record *r, void *arg)
@@ -155,10 +168,14 @@ count_missed(struct store *s, struct txn *t, struct board_run *br,
 		bool seen = false;
 		int rc;
 
+		if (desk_idmap_get(&done_callbacks, ids[i], NULL))
+			continue;
 		if ((rc = store_get(s, t, ce, ids[i], &r)) == ST_NOTFOUND)
 			continue;
 		if (rc != ST_OK)
 			return rc;
+		if (strcmp(record_get(&r, "status"), "pending") != 0)
+			desk_idmap_put(&done_callbacks, r.id, 0);
 		if (callback_missed(br, &r) && (!unassigned_only ||
 		    *record_get(&r, "assignee") == '\0')) {
 			(*out)++;
@@ -190,13 +207,19 @@ agent_figures(struct store *s, struct txn *t, struct board_run *br,
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct record r;
+		int32_t day;
 
-		if ((rc = store_get(s, t, ie, ids[i], &r)) == ST_NOTFOUND)
-			continue;
-		if (rc != ST_OK)
-			goto out;
-		a->calls += on_day(record_get(&r, "started"), br->today);
-		record_free(&r);
+		if (!desk_idmap_get(&call_days, ids[i], &day)) {
+			rc = store_get(s, t, ie, ids[i], &r);
+			if (rc == ST_NOTFOUND)
+				continue;
+			if (rc != ST_OK)
+				goto out;
+			day = day_number(record_get(&r, "started"));
+			desk_idmap_put(&call_days, ids[i], day);
+			record_free(&r);
+		}
+		a->calls += day == br->today_n;
 	}
 	free(ids);
 	if ((rc = svc_open_load(s, t, a->name, &a->open)) != ST_OK)
@@ -217,9 +240,9 @@ ticket_open(const struct record *r)
 	return strcmp(st, "resolved") != 0 && strcmp(st, "closed") != 0;
 }
 
-/* Breached, with the deadline it broke falling today. */
-static bool
-breached_today(struct board_run *br, const struct record *r)
+/* The day of the deadline a breached ticket broke; 0 if none. */
+static int32_t
+breach_day(struct board_run *br, const struct record *r)
 {
 	const struct service *svc = store_service(br->desk->store);
 	const char *breach = record_get(r, "breach");
@@ -235,11 +258,11 @@ breached_today(struct board_run *br, const struct record *r)
 			breach = "resolution";
 	}
 	if (*breach == '\0')
-		return false;
-	if (strcmp(breach, "response") == 0)
-		return on_day(record_get(r, "response_due"), br->today);
-	return on_day(record_get(r, "due"), br->today) ||
-	    on_day(record_get(r, "response_due"), br->today);
+		return 0;
+	if (strcmp(breach, "response") == 0 ||
+	    *record_get(r, "due") == '\0')
+		return day_number(record_get(r, "response_due"));
+	return day_number(record_get(r, "due"));
 }
 
 static int
@@ -257,11 +280,20 @@ queue_figures(struct store *s, struct txn *t, struct board_run *br,
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct record r;
+		int32_t day;
 
+		if (desk_idmap_get(&closed_breaches, ids[i], &day)) {
+			bq->breaches += day == br->today_n;
+			continue;
+		}
 		if ((rc = store_get(s, t, te, ids[i], &r)) == ST_NOTFOUND)
 			continue;
 		if (rc != ST_OK)
 			goto out;
+		day = breach_day(br, &r);
+		bq->breaches += day == br->today_n;
+		if (!ticket_open(&r))
+			desk_idmap_put(&closed_breaches, r.id, day);
 		if (ticket_open(&r)) {
 			bq->open++;
 			if (*record_get(&r, "assignee") == '\0') {
@@ -271,8 +303,6 @@ queue_figures(struct store *s, struct txn *t, struct board_run *br,
 					bq->oldest_us = r.created;
 			}
 		}
-		if (breached_today(br, &r))
-			bq->breaches++;
 		record_free(&r);
 	}
 	free(ids);
@@ -321,6 +351,13 @@ board_load(struct desk *d, struct board *bd, bool quiet)
 	br.data = &fresh;
 	br.now = clock_now();
 	today_text(br.now, br.today);
+	br.today_n = day_number(br.today);
+	if (mono_ms() - board_full_ms >= BOARD_FULL_MS) {
+		board_full_ms = mono_ms();
+		desk_idmap_clear(&call_days);
+		desk_idmap_clear(&closed_breaches);
+		desk_idmap_clear(&done_callbacks);
+	}
 	rc = store_run(d->store, board_txn, &br);
 	bd->loaded_ms = mono_ms();
 	if (rc != ST_OK) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define WORK_IDS_MAX 2000
+#define WORK_FULL_MS 5000	/* finished records are read again this often */
 
 struct wk_ticket {
 	uint32_t id;
@@ -48,6 +49,76 @@ struct work {
 	size_t top;
 	bool loaded;
 };
+
+/* ---- ids already read ------------------------------------------------ */
+
+static size_t
+idmap_at(const struct desk_idmap *m, uint32_t id)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->e[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool
+desk_idmap_get(const struct desk_idmap *m, uint32_t id, int32_t *v)
+{
+	size_t i = idmap_at(m, id);
+
+	if (i == m->n || m->e[i].id != id)
+		return false;
+	if (v != NULL)
+		*v = m->e[i].v;
+	return true;
+}
+
+void
+desk_idmap_put(struct desk_idmap *m, uint32_t id, int32_t v)
+{
+	size_t i = idmap_at(m, id);
+
+	if (i < m->n && m->e[i].id == id) {
+		m->e[i].v = v;
+		return;
+	}
+	if (m->n == m->size) {
+		m->size = m->size ? m->size * 2 : 64;
+		m->e = xreallocarray(m->e, m->size, sizeof *m->e);
+	}
+	memmove(m->e + i + 1, m->e + i, (m->n - i) * sizeof *m->e);
+	m->e[i].id = id;
+	m->e[i].v = v;
+	m->n++;
+}
+
+void
+desk_idmap_clear(struct desk_idmap *m)
+{
+	free(m->e);
+	memset(m, 0, sizeof *m);
+}
+
+/* My closed tickets and finished callbacks: skipped between full passes
+ * (a reopened one shows within WORK_FULL_MS). One desk per process. */
+static struct desk_idmap done_tickets, done_callbacks;
+static int64_t work_full_ms;
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void
 wk_data_free(struct wk_data *w)
@@ -142,6 +213,8 @@ load_tickets(struct desk *d, struct store *s, struct txn *t, time_t now,
 		struct wk_ticket *wt;
 		struct record r;
 
+		if (desk_idmap_get(&done_tickets, ids[i], NULL))
+			continue;
 		if ((rc = store_get(s, t, te, ids[i], &r)) == ST_NOTFOUND) {
 			rc = ST_OK;
 			continue;
@@ -156,7 +229,8 @@ load_tickets(struct desk *d, struct store *s, struct txn *t, time_t now,
 			wt->priority = xstrdup(record_get(&r, "priority"));
 			wt->status = xstrdup(record_get(&r, "status"));
 			ticket_timer(svc, &r, now, wt);
-		}
+		} else
+			desk_idmap_put(&done_tickets, r.id, 0);
 		record_free(&r);
 	}
 out:
@@ -199,12 +273,15 @@ take_callbacks(struct desk *d, struct store *s, struct txn *t,
 		uint32_t cid = 0;
 		int rc;
 
-		if (has_callback(w, ids[i]))
+		if (has_callback(w, ids[i]) ||
+		    desk_idmap_get(&done_callbacks, ids[i], NULL))
 			continue;
 		if ((rc = store_get(s, t, ce, ids[i], &r)) == ST_NOTFOUND)
 			continue;
 		if (rc != ST_OK)
 			return rc;
+		if (strcmp(record_get(&r, "status"), "pending") != 0)
+			desk_idmap_put(&done_callbacks, r.id, 0);
 		if (strcmp(record_get(&r, "status"), "pending") != 0 ||
 		    (queue != NULL && *record_get(&r, "assignee") != '\0')) {
 			record_free(&r);
@@ -311,7 +388,14 @@ static int
 work_load(struct desk *d, struct wk_data *w, time_t now, bool tickets)
 {
 	struct work_run wr = { d, w, now, tickets };
-	int rc = store_run(d->store, work_txn, &wr);
+	int rc;
+
+	if (mono_ms() - work_full_ms >= WORK_FULL_MS) {
+		work_full_ms = mono_ms();
+		desk_idmap_clear(&done_tickets);
+		desk_idmap_clear(&done_callbacks);
+	}
+	rc = store_run(d->store, work_txn, &wr);
 
 	if (rc != ST_OK) {
 		wk_data_free(w);

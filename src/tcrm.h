@@ -1266,6 +1266,20 @@ int desk_work_each_due(struct desk *, time_t now, desk_due_fn, void *);
 /* The queues the user belongs to, by service.yaml; NULL-terminated,
  * owned by the desk. */
 const struct svc_queue **desk_my_queues(struct desk *);
+/* Records already read and not worth reading again every poll (closed
+ * tickets, calls of another day), each with a number: a long history
+ * then costs an index walk, not a read of every record. */
+struct desk_idmap {
+	struct desk_idmap_entry {
+		uint32_t id;
+		int32_t v;
+	} *e;
+	size_t n;
+	size_t size;
+};
+bool desk_idmap_get(const struct desk_idmap *, uint32_t id, int32_t *v);
+void desk_idmap_put(struct desk_idmap *, uint32_t id, int32_t v);
+void desk_idmap_clear(struct desk_idmap *);
 /* desk-board.c: the supervisor's board. */
 extern const struct desk_keymap desk_board_keys;
 void desk_board_open(struct desk *);
