@@ -742,3 +742,100 @@ svc_sweep(struct store *s, time_t now, struct sweep_report *report)
 	free(sw.ids);
 	return rc;
 }
+
+/* ---- call scripts ---- */
+
+/* The referrer of `from` (by its ref field) whose `by` field is greatest:
+ * the latest order, the latest call. */
+static int
+latest_referrer(struct store *s, struct txn *t, const char *from,
+    const char *ref, const char *by, uint32_t id, struct record *out)
+{
+	const struct entity *e = forms_entity(s->forms, from);
+	const struct field *f = e ? entity_field(e, ref) : NULL;
+	uint32_t *ids = NULL;
+	size_t n = 0;
+	bool found = false;
+	int rc;
+
+	if (f == NULL || f->type != FT_REF)
+		return ST_NOTFOUND;
+	if ((rc = store_referrers(s, t, f, id, &ids, &n)) != ST_OK)
+		return rc;
+	for (size_t i = 0; rc == ST_OK && i < n; i++) {
+		struct record r;
+
+		record_init(&r);
+		rc = store_get(s, t, e, ids[i], &r);
+		if (rc == ST_OK && (!found || strcmp(record_get(&r, by),
+		    record_get(out, by)) >= 0)) {
+			record_free(out);
+			record_copy(out, &r);
+			found = true;
+		}
+		record_free(&r);
+		if (rc == ST_NOTFOUND)
+			rc = ST_OK;
+	}
+	free(ids);
+	return rc == ST_OK && !found ? ST_NOTFOUND : rc;
+}
+
+static void
+set_shown(struct record *dst, const char *name, const struct entity *e,
+    const struct record *src, const char *const *fields)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; fields[i] != NULL; i++) {
+		const struct field *f = entity_field(e, fields[i]);
+		const char *v = record_get(src, fields[i]);
+		char *shown;
+
+		if (f == NULL || *v == '\0')
+			continue;
+		shown = field_display(f, v);
+		/* A script reads the time to the minute. */
+		if (f->type == FT_DATETIME && strlen(shown) == 19)
+			shown[16] = '\0';
+		if (b.len > 0)
+			buf_addc(&b, ' ');
+		buf_adds(&b, shown);
+		free(shown);
+	}
+	record_set(dst, name, b.data != NULL ? b.data : "");
+	buf_free(&b);
+}
+
+int
+svc_script_fields(struct store *s, struct txn *t, uint32_t customer,
+    struct record *out)
+{
+	static const char *const order_fields[] = { "number", "ordered",
+	    "total", NULL };
+	static const char *const call_fields[] = { "started", "subject", NULL };
+	const struct entity *ce = forms_entity(s->forms, "customer");
+	struct record r;
+	int rc;
+
+	if (ce == NULL)
+		return st_fail(s, ST_INVALID, "the forms have no customer");
+	if ((rc = store_get(s, t, ce, customer, out)) != ST_OK)
+		return rc;
+	record_init(&r);
+	if ((rc = latest_referrer(s, t, "order", "customer", "ordered",
+	    customer, &r)) == ST_OK)
+		set_shown(out, "last_order", forms_entity(s->forms, "order"),
+		    &r, order_fields);
+	record_free(&r);
+	if (rc != ST_OK && rc != ST_NOTFOUND)
+		return rc;
+	record_init(&r);
+	if ((rc = latest_referrer(s, t, "interaction", "customer", "started",
+	    customer, &r)) == ST_OK)
+		set_shown(out, "last_call", forms_entity(s->forms,
+		    "interaction"), &r, call_fields);
+	record_free(&r);
+	return rc == ST_NOTFOUND ? ST_OK : rc;
+}

@@ -723,6 +723,11 @@ struct sweep_report {
 	size_t escalated;
 	size_t missed;		/* callbacks newly flagged */
 };
+/* A customer's record for a call script, with what scripts also ask
+ * for: last_order (number, date, total of the latest order) and
+ * last_call (time and subject of the latest interaction). */
+int svc_script_fields(struct store *, struct txn *, uint32_t customer,
+    struct record *);
 /* Mark breaches, run escalations and flag missed callbacks as of now;
  * tcrmd runs it on a timer, `tcrm sla run` by hand or from cron. */
 int svc_sweep(struct store *, time_t now, struct sweep_report *);

@@ -484,3 +484,44 @@ Test(cal, sweep_marks_escalates_and_flags_missed_callbacks)
 	cr_expect_str_eq(record_get(&r, "missed"), "true");
 	record_free(&r);
 }
+
+struct script_arg {
+	uint32_t customer;
+	struct record r;
+};
+
+static int
+script_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct script_arg *a = arg;
+
+	record_free(&a->r);
+	record_init(&a->r);
+	return svc_script_fields(s, t, a->customer, &a->r);
+}
+
+Test(cal, scripts_merge_the_last_order_and_call)
+{
+	struct script_arg a;
+	char cid[16];
+	char *text;
+
+	a.customer = customer();
+	snprintf(cid, sizeof cid, "%u", a.customer);
+	cr_assert_neq(fx_add("order", "number", "SO-1", "customer", cid,
+	    "ordered", "2026-09-01", "total", "99", NULL), 0, "%s",
+	    store_error(fx_store));
+	cr_assert_neq(fx_add("order", "number", "SO-2", "customer", cid,
+	    "ordered", "2026-10-08", "total", "1280.50", NULL), 0);
+	cr_assert_neq(fx_add("interaction", "customer", cid, "channel", "call",
+	    "started", "2026-11-20 10:30", "subject", "问了账单", NULL), 0,
+	    "%s", store_error(fx_store));
+	record_init(&a.r);
+	cr_assert_eq(store_run(fx_store, script_txn, &a), ST_OK);
+	text = service_merge("{{name}}您好，您{{ last_order }}的订单；上次来电"
+	    "{{last_call}}。{{nothing}}", fx_entity("customer"), &a.r);
+	cr_expect_str_eq(text, "王小明您好，您SO-2 2026-10-08 1280.50 CNY的订单；"
+	    "上次来电2026-11-20 10:30 问了账单。");
+	free(text);
+	record_free(&a.r);
+}
