@@ -141,6 +141,64 @@ agent_each(const struct record *r, void *arg)
 }
 
 static bool
+has_agent(const struct bd_data *b, const char *name)
+{
+	for (size_t i = 0; i < b->na; i++) {
+		if (strcmp(b->a[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A member of a queue who never set a state is on the board, offline. */
+static void
+add_offline(struct bd_data *b, const char *name)
+{
+	struct bd_agent *a;
+
+	if (*name == '\0' || has_agent(b, name))
+		return;
+	b->a = xreallocarray(b->a, b->na + 1, sizeof *b->a);
+	a = &b->a[b->na++];
+	memset(a, 0, sizeof *a);
+	a->name = xstrdup(name);
+	a->state = xstrdup("offline");
+	a->reason = xstrdup("");
+}
+
+static int
+team_each(const struct record *r, void *arg)
+{
+	struct board_run *br = arg;
+	const struct service *svc = store_service(br->desk->store);
+	const char *team = record_get(r, "team");
+
+	for (size_t i = 0; *team != '\0' && i < svc->nqueues; i++) {
+		if (svc->queues[i].team != NULL &&
+		    strcmp(svc->queues[i].team, team) == 0)
+			add_offline(br->data, record_get(r, "name"));
+	}
+	return 0;
+}
+
+static int
+add_members(struct store *s, struct txn *t, struct board_run *br)
+{
+	const struct service *svc = store_service(s);
+	const struct entity *ue = store_user_entity(s);
+	bool teams = false;
+
+	for (size_t i = 0; svc != NULL && i < svc->nqueues; i++) {
+		for (size_t j = 0; j < svc->queues[i].members.n; j++)
+			add_offline(br->data, svc->queues[i].members.v[j]);
+		teams |= svc->queues[i].team != NULL;
+	}
+	if (!teams || ue == NULL)
+		return ST_OK;
+	return store_each(s, t, ue, team_each, br);
+}
+
+static bool
 callback_missed(struct board_run *br, const struct record *r)
 {
 	const struct service *svc = store_service(br->desk->store);
@@ -326,6 +384,8 @@ board_txn(struct store *s, struct txn *t, void *arg)
 	bd_data_free(b);
 	if (ae != NULL && (rc = store_each(s, t, ae, agent_each, br)) != ST_OK)
 		return rc;
+	if ((rc = add_members(s, t, br)) != ST_OK)
+		return rc;
 	for (size_t i = 0; i < b->na && rc == ST_OK; i++)
 		rc = agent_figures(s, t, br, &b->a[i]);
 	b->nq = svc ? svc->nqueues : 0;
@@ -468,8 +528,8 @@ draw_agents(struct desk *d, struct board *bd, struct rows *r, time_t now)
 		free(time);
 	}
 	if (bd->data.na == 0 && (y = row_y(r)) >= 0)
-		desk_put(d, y, 3, COLS - 4, _("No agent has set a state "
-		    "yet."), DA_DIM);
+		desk_put(d, y, 3, COLS - 4, _("No agents yet (agent states, "
+		    "queue members)."), DA_DIM);
 }
 
 static void
