@@ -922,6 +922,56 @@ card_new_ticket(struct desk *d, struct desk_screen *s)
 	card_new_of(d, c, e, false);
 }
 
+/* A callback for this card's customer: for me, or for anyone in my
+ * queue; the form then asks when. */
+static void
+card_callback_for(struct desk *d, void *arg, int answer)
+{
+	struct desk_screen *s = arg;
+	const struct entity *e = forms_entity(d->forms, "callback");
+	const struct svc_queue **mine = desk_my_queues(d);
+	struct desk_form_opts o = { NULL, false, NULL, NULL };
+	struct record preset;
+
+	if ((answer != 'm' && answer != 'q') || d->top != s || e == NULL)
+		return;
+	card_preset(s->data, e, &preset);
+	if (answer == 'q' && mine[0] != NULL)
+		record_set(&preset, "queue", mine[0]->name);
+	else
+		record_set(&preset, "assignee", d->ctx->user);
+	record_set(&preset, "status", "pending");
+	o.preset = &preset;
+	desk_form_new(d, e, &o);
+	record_free(&preset);
+}
+
+static void
+card_callback(struct desk *d, struct desk_screen *s)
+{
+	struct card *c = s->data;
+	const struct entity *e = forms_entity(d->forms, "callback");
+	const struct svc_queue **mine = desk_my_queues(d);
+	const char *qn;
+	char *q;
+
+	if (!c->loaded || e == NULL || !card_relates(c, e)) {
+		desk_error(d, "%s", _("Callbacks are made on a customer's or a "
+		    "contact's card."));
+		return;
+	}
+	if (mine[0] == NULL) {
+		card_callback_for(d, s, 'm');
+		return;
+	}
+	qn = desk_label(d, &mine[0]->label) ? desk_label(d, &mine[0]->label) :
+	    mine[0]->name;
+	q = xasprintf(_("Callback for: m me, q anyone in queue %s, Esc: "
+	    "none"), qn);
+	desk_ask(d, q, "mq", card_callback_for, s);
+	free(q);
+}
+
 struct card_new_pick {
 	struct desk_screen *screen;
 };
@@ -975,6 +1025,8 @@ static const struct desk_action card_actions[] = {
 	  "order...)"), card_new },
 	{ "new-ticket", N_("Ticket"), N_("open a new ticket"),
 	  card_new_ticket },
+	{ "callback", N_("Callback"), N_("schedule a callback, for me or "
+	  "for my queue"), card_callback },
 	{ "back", N_("Back"), N_("go back"), card_back },
 	{ "reload", N_("Reload"), N_("read the record again"), card_reload },
 	{ "down", N_("Down"), N_("next line"), card_down },
@@ -996,6 +1048,7 @@ static const struct desk_binding card_bindings[] = {
 	{ 'e', "edit", true },
 	{ 'n', "new", true },
 	{ 't', "new-ticket", false },
+	{ 'b', "callback", false },
 	{ DK_ESC, "back", true },
 	{ 'q', "back", false },
 	{ DK(KEY_LEFT), "back", false },

@@ -162,6 +162,19 @@ ok $? "the callback is in the store, for lina at 15:00"
 keys w C-r
 expect_screen w '^ tcrm.*Ready' "^R ends wrap-up"
 
+# A callback by hand from the card, for the queue.
+keys w b
+expect_screen w 'Callback for: m me, q anyone in queue Billing' "b on the card: a callback, for whom"
+keys w q
+expect_screen w 'New Callback' "  q: the callback's form"
+expect_in 'Queue +billing' "  for the queue"
+type_text w '2026-11-24 10:00'
+keys w F2
+expect_screen w 'Saved Callback #' "  saved"
+as - callback list --queue billing --all
+printf '%s\n' "$OUT" | grep -q '2026-11-24 10:00'
+ok $? "  and listed for the queue"
+
 # Sale requires an amount: the store refuses it without one too.
 as lina add interaction customer="$ZW" disposition=sale
 [ "$RC" -ne 0 ]
