@@ -24,6 +24,10 @@ queues:
     assign: manual
     members: [lina, sam]
     script: "Billing script: greet {{name}} of {{company}}."
+  - name: night
+    assign: manual
+    members: [n01, n02, n03, n04, n05, n06, n07, n08, n09, n10, n11, n12,
+      n13, n14, n15, n16, n17, n18, n19, n20]
 callbacks:
   grace: 10m
 wrap_up: 3s
@@ -243,7 +247,6 @@ wait_for b 'Search:'
 keys b F6
 expect_screen b 'Board: [0-9]+ agents' "F6: the board for a supervisor"
 expect_in 'lina +(Ready|Wrap-up)' "  with lina and her state"
-expect_in 'Billing +4 +1 ' "  queue sizes: Billing has 4 open, 1 waiting"
 expect_in 'SLA breaches today: [1-9]' "  breaches today counted"
 expect_in 'lina .* [1-9] +[0-9]+ +[0-9]+ *$' "  and lina's calls today"
 keys w C-y
@@ -251,6 +254,14 @@ wait_for w 'Your state'
 type_text w Training
 keys w Enter
 expect_screen b 'lina +Paused: Training' "the board follows lina's state by itself"
+expect_in 'n01 +Offline' "  queue members who never set a state, offline"
+expect_not_in 'night' "  a board longer than the screen shows its top"
+keys b G
+expect_screen b 'night +0 ' "  and scrolls to the rest (G)"
+expect_in 'Billing +4 +1 ' "  queue sizes: Billing has 4 open, 1 waiting"
+expect_not_in 'n01 ' "  the top scrolled away"
+keys b g
+expect_screen b 'n01 +Offline' "  g: back to the top"
 tm resize-window -t b -x 100 -y 30
 expect_screen b 'Board:' "the board redraws at another size"
 tm resize-window -t b -x 80 -y 24
