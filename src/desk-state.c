@@ -378,6 +378,29 @@ desk_poll(struct desk *d)
 	}
 }
 
+/* A screen that ticks wakes the loop twice a second; the others let it
+ * sleep until the top line's second is up. */
+int
+desk_poll_wait(struct desk *d, int max_ms)
+{
+	struct desk_svc *sv = d->svc;
+	int64_t now = mono_ms(), wait = max_ms;
+	bool ticking = false;
+
+	if (sv == NULL || d->store == NULL)
+		return max_ms;
+	for (struct desk_screen *s = d->top; s != NULL; s = s->below) {
+		ticking |= s->ops->tick != NULL;
+		if (!s->ops->overlay)
+			break;
+	}
+	if (POLL_STATE_MS - (now - sv->state_ms) < wait)
+		wait = POLL_STATE_MS - (now - sv->state_ms);
+	if (ticking && POLL_SCREEN_MS - (now - sv->screen_ms) < wait)
+		wait = POLL_SCREEN_MS - (now - sv->screen_ms);
+	return wait < 1 ? 1 : (int)wait;
+}
+
 /* ---- after a call ------------------------------------------------------ */
 
 struct cb_offer {

@@ -13,7 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define DESK_TICK_MS 250	/* My work and the board poll every 500 ms */
+#define DESK_TICK_MS 1000	/* at most: desk_poll_wait() says when sooner */
 #define DESK_TYPEAHEAD_MAX 256
 
 static int64_t
@@ -522,7 +522,7 @@ desk_loop(struct desk *d)
 		desk_poll(d);
 		desk_draw(d);
 		desk_pop_drawn(d);
-		key = desk_read_key(d, DESK_TICK_MS);
+		key = desk_read_key(d, desk_poll_wait(d, DESK_TICK_MS));
 		if (store_stop_signal)
 			break;
 		/* A call is drawn at once; the polling above can wait. */

@@ -1253,6 +1253,8 @@ void desk_svc_free(struct desk *);
 char *desk_state_text(struct desk *);
 /* Every time round the loop: ticks the screen on top, reads the state. */
 void desk_poll(struct desk *);
+/* How long the loop may wait for a key before the next poll is due. */
+int desk_poll_wait(struct desk *, int max_ms);
 /* A call was logged (the saved interaction): wrap-up, and a callback
  * when its outcome asks for one. */
 void desk_call_logged(struct desk *, const struct record *);
