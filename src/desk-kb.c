@@ -28,9 +28,14 @@ struct kb {
 	size_t n;
 };
 
+/* The list open now: a desk that ends with it open frees it here. */
+static struct kb *kb_shown;
+
 static void
 kb_free(struct kb *kb)
 {
+	if (kb == kb_shown)
+		kb_shown = NULL;
 	for (size_t i = 0; i < kb->n; i++) {
 		free(kb->v[i].title);
 		free(kb->v[i].about);
@@ -247,6 +252,8 @@ desk_kb_open(struct desk *d, struct desk_screen *form)
 		    "article into."));
 		return;
 	}
+	if (kb_shown != NULL)
+		kb_free(kb_shown);
 	kb = xcalloc(1, sizeof *kb);
 	kb->form = form;
 	kb->entity = e;
@@ -255,6 +262,7 @@ desk_kb_open(struct desk *d, struct desk_screen *form)
 		kb_free(kb);
 		return;
 	}
+	kb_shown = kb;
 	desk_pick_open_live(d, _("Knowledge base: type words of the title, "
 	    "tags or text"), kb_fill, kb_done, kb, "");
 }

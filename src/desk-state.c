@@ -26,7 +26,10 @@ struct desk_svc {
 	uint32_t notified[NOTIFIED_MAX];	/* callbacks announced */
 	size_t nnotified;
 	bool poll_failed;		/* said once, not every second */
+	struct cb_offer *offer;		/* a callback being asked about */
 };
+
+static void cb_offer_free(struct cb_offer *);
 
 static int64_t
 mono_ms(void)
@@ -61,6 +64,8 @@ desk_svc_free(struct desk *d)
 
 	if (sv == NULL)
 		return;
+	if (sv->offer != NULL)
+		cb_offer_free(sv->offer);
 	record_free(&sv->agent);
 	free(sv->team);
 	free(sv->queues);
@@ -524,6 +529,7 @@ cb_answer(struct desk *d, void *arg, int answer)
 		cb_make(d, o, true);
 	else
 		desk_message(d, "%s", _("No callback scheduled."));
+	d->svc->offer = NULL;
 	cb_offer_free(o);
 }
 
@@ -561,6 +567,10 @@ callback_offer(struct desk *d, const struct record *ia)
 	q = xasprintf(_("Call back %s: m for me, q for anyone in queue %s, "
 	    "Esc: no callback"), when, desk_label(d, &mine[0]->label) ?
 	    desk_label(d, &mine[0]->label) : mine[0]->name);
+	/* Kept by the desk too: freed at the end if never answered. */
+	if (d->svc->offer != NULL)
+		cb_offer_free(d->svc->offer);
+	d->svc->offer = o;
 	desk_ask(d, q, "mq", cb_answer, o);
 	free(q);
 	free(when);
