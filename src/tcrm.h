@@ -1258,6 +1258,9 @@ int desk_poll_wait(struct desk *, int max_ms);
 /* A call was logged (the saved interaction): wrap-up, and a callback
  * when its outcome asks for one. */
 void desk_call_logged(struct desk *, const struct record *);
+/* The queues the user belongs to, by service.yaml; NULL-terminated,
+ * owned by the desk. */
+const struct svc_queue **desk_my_queues(struct desk *);
 /* desk-script.c: the call script panel below a card or a call's form. */
 void desk_script_toggle(struct desk *);
 void desk_script_layout(struct desk *);
@@ -1270,9 +1273,6 @@ typedef void (*desk_due_fn)(struct desk *, uint32_t id, const char *what,
     void *);
 /* Each pending callback of mine (or my queues') due by now. */
 int desk_work_each_due(struct desk *, time_t now, desk_due_fn, void *);
-/* The queues the user belongs to, by service.yaml; NULL-terminated,
- * owned by the desk. */
-const struct svc_queue **desk_my_queues(struct desk *);
 /* Records already read and not worth reading again every poll (closed
  * tickets, calls of another day), each with a number: a long history
  * then costs an index walk, not a read of every record. */
