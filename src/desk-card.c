@@ -922,6 +922,21 @@ card_new_ticket(struct desk *d, struct desk_screen *s)
 	card_new_of(d, c, e, false);
 }
 
+/* The number to call back: the card's first phone. */
+static void
+card_preset_phone(struct card *c, struct record *r)
+{
+	const char *ph = record_get(&c->rec, "phones");
+	char *first;
+
+	if (*ph == '\0')
+		ph = record_get(&c->rec, "phone");
+	first = xstrndup(ph, strcspn(ph, "\n"));
+	if (*first != '\0')
+		record_set(r, "phone", first);
+	free(first);
+}
+
 /* A callback for this card's customer: for me, or for anyone in my
  * queue; the form then asks when. */
 static void
@@ -936,6 +951,7 @@ card_callback_for(struct desk *d, void *arg, int answer)
 	if ((answer != 'm' && answer != 'q') || d->top != s || e == NULL)
 		return;
 	card_preset(s->data, e, &preset);
+	card_preset_phone(s->data, &preset);
 	if (answer == 'q' && mine[0] != NULL)
 		record_set(&preset, "queue", mine[0]->name);
 	else

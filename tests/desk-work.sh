@@ -272,6 +272,43 @@ pane_dead w
 [ "$(pane_status w)" = 0 ]
 ok $? "lina's desk quits cleanly"
 
+# ---- a desk that ends with a question or a list open ------------------------------
+desk_start lk TCRM_USER=lina TCRM_NOW=$NOW
+wait_for lk 'Search:'
+type_text lk 李娜
+wait_for lk '李娜 +华为'
+keys lk Enter
+wait_for lk "Customer #$LN"
+keys lk c
+wait_for lk 'Log a call'
+keys lk c
+type_text lk '2026-11-23 16:00'
+keys lk F2
+wait_for lk 'm for me, q for anyone'
+keys lk C-q
+pane_dead lk && [ "$(pane_status lk)" = 0 ]
+ok $? "quitting with the callback question open ends cleanly"
+desk_start lk2 TCRM_USER=lina TCRM_NOW=$NOW
+wait_for lk2 'Search:'
+keys lk2 F4
+wait_for lk2 'New Customer'
+keys lk2 F7
+expect_screen lk2 'This form has no note' "F7 where the form has no note says so"
+keys lk2 Escape
+wait_for lk2 'Search:'
+type_text lk2 李娜
+wait_for lk2 '李娜 +华为'
+keys lk2 Enter
+wait_for lk2 "Customer #$LN"
+keys lk2 c
+wait_for lk2 'Log a call'
+keys lk2 F7
+expect_screen lk2 'Knowledge base' "F7 in the call's form opens the knowledge base"
+keys lk2 C-q
+wait_for lk2 'Quit\?' 10 && keys lk2 y
+pane_dead lk2 && [ "$(pane_status lk2)" = 0 ]
+ok $? "  and with the knowledge base open too"
+
 # ---- Chinese ------------------------------------------------------------------------
 stage_catalogue
 desk_start zh LANG=zh_CN.UTF-8 LANGUAGE=zh_CN TCRM_LOCALEDIR="$LOCALEDIR_STAGED" \
@@ -279,7 +316,7 @@ desk_start zh LANG=zh_CN.UTF-8 LANGUAGE=zh_CN TCRM_LOCALEDIR="$LOCALEDIR_STAGED"
 wait_for zh '搜索'
 keys zh F3
 expect_screen zh '我的工作' "My work in Chinese"
-expect_in '暂停：培训' "  the state on the top line in Chinese"
+expect_in '话后处理 0:03' "  the state on the top line in Chinese"
 screen zh | sed -n '2,23p' | grep -E '[A-Za-z]{4,}' |
 	grep -vE 'tcrm|root|TCRM|tmp|home|Esc|Tab|Enter|Billing|script' \
 	>"$TMPD/english"
