@@ -2,7 +2,7 @@
  * while a call is worked: the script of the call's campaign when
  * service.yaml has one, else that of the ticket's queue, else that of
  * the agent's first queue with a script; {{field}} merged from the
- * customer. A toggle (F8, ^X) shows and hides it; the screen above the
+ * customer ({{last_order}} and {{last_call}} too). A toggle (F8, ^X) shows and hides it; the screen above the
  * panel keeps the rest of the lines, so 80x24 still works. */
 #define TCRM_DESK_INTERNAL
 #include "tcrm.h"
@@ -116,7 +116,8 @@ script_txn(struct store *s, struct txn *t, void *arg)
 	sr->campaign_name = NULL;
 	if (ce != NULL && sr->ctx->customer != NULL &&
 	    cmd_parse_id(sr->ctx->customer, &id)) {
-		rc = store_get(s, t, ce, id, &sr->customer);
+		/* The customer's fields, and last_order and last_call. */
+		rc = svc_script_fields(s, t, id, &sr->customer);
 		if (rc != ST_OK && rc != ST_NOTFOUND)
 			return rc;
 		sr->have_customer = rc == ST_OK;

@@ -23,7 +23,7 @@ queues:
     label: {en: Billing, zh: 账务组}
     assign: manual
     members: [lina, sam]
-    script: "Billing script: greet {{name}} of {{company}}."
+    script: "Billing script: greet {{name}} of {{company}}.\nLast call: {{last_call}}"
   - name: night
     assign: manual
     members: [n01, n02, n03, n04, n05, n06, n07, n08, n09, n10, n11, n12,
@@ -207,6 +207,7 @@ pane_dead wr
 keys w F8
 expect_screen w 'Call script' "F8 shows the call script below the card"
 expect_in 'Billing script: greet 张伟 of 京东\.' "  the queue's script, merged with the customer"
+expect_in 'Last call: 2026-11-23' "  and with the customer's last call"
 keys w F8
 expect_gone w 'Call script \(' "F8 hides it"
 keys w Escape
