@@ -871,7 +871,7 @@ static void
 card_new_of(struct desk *d, struct card *c, const struct entity *e,
     bool log_call)
 {
-	struct desk_form_opts o = { NULL, log_call, NULL, NULL };
+	struct desk_form_opts o = { NULL, log_call, NULL, NULL, false };
 	struct record preset;
 
 	card_preset(c, e, &preset);
@@ -945,7 +945,7 @@ card_callback_for(struct desk *d, void *arg, int answer)
 	struct desk_screen *s = arg;
 	const struct entity *e = forms_entity(d->forms, "callback");
 	const struct svc_queue **mine = desk_my_queues(d);
-	struct desk_form_opts o = { NULL, false, NULL, NULL };
+	struct desk_form_opts o = { NULL, false, NULL, NULL, false };
 	struct record preset;
 
 	if ((answer != 'm' && answer != 'q') || d->top != s || e == NULL)

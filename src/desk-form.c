@@ -1834,6 +1834,15 @@ desk_form_new(struct desk *d, const struct entity *e,
 	f->saved_arg = o != NULL ? o->saved_arg : NULL;
 	form_fill_new(f, o ? o->preset : NULL);
 	f->focus = form_first_focus(f);
+	/* A caller's new card: start where the agent must type. */
+	for (size_t i = 0; o != NULL && o->focus_required && !f->log_call &&
+	    i < f->n; i++) {
+		if (f->slots[i].field->required && slot_editable(&f->slots[i]) &&
+		    *slot_text(&f->slots[i]) == '\0') {
+			f->focus = i;
+			break;
+		}
+	}
 	form_show(d, f);
 }
 

@@ -274,6 +274,7 @@ pop_show_new(struct desk *d, struct desk_call *c)
 	if (entity_field(e, "created_via") != NULL)
 		record_set(&preset, "created_via", "call");
 	o.preset = &preset;
+	o.focus_required = true;
 	o.saved = pop_customer_saved;
 	o.saved_arg = (void *)(uintptr_t)c->serial;
 	desk_form_new(d, e, &o);
@@ -515,6 +516,8 @@ desk_pop_drawn(struct desk *d)
 	if (p->keep)
 		desk_keep_drafts(d, true);
 	p->keep = false;
+	if ((c = call_of(d, p->serial)) != NULL)
+		desk_call_started(d, c->ev.call_id, c->ev.caller);
 	if ((c = call_of(d, p->record)) != NULL) {
 		p->record = 0;
 		call_record(d, c);

@@ -539,7 +539,7 @@ search_new(struct desk *d, struct desk_screen *s)
 	struct search *se = s->data;
 	const struct entity *e = forms_entity(d->forms, "customer");
 	const char *q = dfield_text(&se->query);
-	struct desk_form_opts o = { NULL, false, NULL, NULL };
+	struct desk_form_opts o = { NULL, false, NULL, NULL, false };
 	struct record preset;
 
 	if (e == NULL)

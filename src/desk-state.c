@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define POLL_SCREEN_MS 500
 #define POLL_STATE_MS 1000
@@ -19,6 +20,7 @@
 struct desk_svc {
 	struct record agent;		/* as last read */
 	bool have_agent;
+	bool is_user;			/* a user of the store: on the floor */
 	char *team;
 	const struct svc_queue **queues;	/* mine, NULL-terminated */
 	int64_t screen_ms;
@@ -30,6 +32,32 @@ struct desk_svc {
 };
 
 static void cb_offer_free(struct cb_offer *);
+struct state_run {
+	const char *user;
+	const char *state;
+	const char *reason;
+	const char *only_from;	/* change only from this state, or NULL */
+	const char *only_since;
+	bool changed;
+};
+
+static int state_txn(struct store *, struct txn *, void *);
+static void state_refresh(struct desk *);
+
+struct call_state {
+	const char *user;
+	const char *call_id;
+	const char *caller;
+};
+
+static int
+on_call_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct call_state *cs = arg;
+
+	return svc_agent_set_state(s, t, cs->user, "on_call", NULL,
+	    cs->call_id, cs->caller);
+}
 
 static int64_t
 mono_ms(void)
@@ -50,11 +78,69 @@ desk_svc_init(struct desk *d)
 	memset(&u, 0, sizeof u);
 	if (d->store != NULL &&
 	    store_user_get(d->store, d->ctx->user, &u) == ST_OK) {
+		sv->is_user = true;
 		if (u.team != NULL && *u.team != '\0')
 			sv->team = xstrdup(u.team);
 		user_free(&u);
 	}
 	d->svc = sv;
+}
+
+/* Signing on: an agent who was offline is ready for work. */
+void
+desk_sign_on(struct desk *d)
+{
+	struct state_run sr = { d->ctx->user, "ready", NULL, "offline", NULL,
+	    false };
+
+	if (d->svc == NULL || !d->svc->is_user)
+		return;
+	if (store_run(d->store, state_txn, &sr) != ST_OK)
+		return;
+	state_refresh(d);
+}
+
+/* Signing off: the agent's last desk closing makes them offline. */
+void
+desk_sign_off(struct desk *d)
+{
+	struct state_run sr = { d->ctx->user, "offline", NULL, NULL, NULL,
+	    false };
+	struct strv desks;
+	size_t others = 0;
+	char *mine;
+
+	if (d->svc == NULL || !d->svc->is_user)
+		return;
+	strv_init(&desks);
+	mine = xasprintf("desk.%s.%ld", d->ctx->user, (long)getpid());
+	if (notify_desks(store_home(d->store), d->ctx->user, &desks) == 0) {
+		for (size_t i = 0; i < desks.n; i++)
+			others += strcmp(desks.v[i], mine) != 0;
+	}
+	free(mine);
+	strv_free(&desks);
+	if (others == 0) {
+		/* A hang-up ends most sessions: this one short write still
+		 * goes in before the environment is closed. */
+		int sig = store_stop_signal;
+
+		store_stop_signal = 0;
+		store_run(d->store, state_txn, &sr);
+		store_stop_signal = sig;
+	}
+}
+
+/* A call popped up: the agent is on it. */
+void
+desk_call_started(struct desk *d, const char *call_id, const char *caller)
+{
+	struct call_state cs = { d->ctx->user, call_id, caller };
+
+	if (d->svc == NULL || !d->svc->is_user)
+		return;
+	if (store_run(d->store, on_call_txn, &cs) == ST_OK)
+		state_refresh(d);
 }
 
 void
@@ -133,15 +219,6 @@ state_refresh(struct desk *d)
 		desk_store_error(d, rc);
 	}
 }
-
-struct state_run {
-	const char *user;
-	const char *state;
-	const char *reason;
-	const char *only_from;	/* change only from this state, or NULL */
-	const char *only_since;
-	bool changed;
-};
 
 static int
 state_txn(struct store *s, struct txn *t, void *arg)

@@ -190,7 +190,15 @@ ticket_timer(const struct service *svc, const struct record *r, time_t now,
 		wt->left = (long)(due - now);
 		wt->breached = wt->left < 0;
 	}
-	if (wt->kind != 0)
+	/* The deadline shown is the due time itself: the timer counts
+	 * working time, which the clock does not. */
+	if (wt->kind == 1 && datetime_parse(record_get(r, "response_due"),
+	    &due) == 0)
+		wt->deadline = due;
+	else if (wt->kind == 2 && datetime_parse(record_get(r, "due"),
+	    &due) == 0)
+		wt->deadline = due;
+	else if (wt->kind != 0)
 		wt->deadline = now + wt->left;
 	if (*record_get(r, "breach") != '\0')
 		wt->breached = true;

@@ -711,6 +711,7 @@ desk_run(struct cmd_ctx *ctx, const struct entity *open_entity,
 	}
 	d = desk_new(ctx);
 	desk_pop_start(d);
+	desk_sign_on(d);
 	desk_search_open(d, NULL);
 	if (open_entity != NULL)
 		desk_card_open(d, open_entity, open_id);
@@ -718,6 +719,7 @@ desk_run(struct cmd_ctx *ctx, const struct entity *open_entity,
 	desk_loop(d);
 	if (store_stop_signal)
 		desk_save_on_signal(d);
+	desk_sign_off(d);
 	desk_pop_stop(d);
 	desk_free(d);
 	endwin();

@@ -1198,6 +1198,8 @@ struct desk_form_opts {
 	bool log_call;			/* focus the outcome, then the note */
 	desk_form_saved_fn saved;	/* after a save, with the record */
 	void *saved_arg;
+	bool focus_required;		/* start on the first required field
+					 * still empty (a caller's new card) */
 };
 void desk_form_new(struct desk *, const struct entity *,
     const struct desk_form_opts *);
@@ -1258,6 +1260,13 @@ int desk_poll_wait(struct desk *, int max_ms);
 /* A call was logged (the saved interaction): wrap-up, and a callback
  * when its outcome asks for one. */
 void desk_call_logged(struct desk *, const struct record *);
+/* The agent's presence: ready when a desk opens on an offline agent,
+ * on_call when a call pops up, offline when their last desk closes
+ * (users of the store only). */
+void desk_sign_on(struct desk *);
+void desk_sign_off(struct desk *);
+void desk_call_started(struct desk *, const char *call_id,
+    const char *caller);
 /* The queues the user belongs to, by service.yaml; NULL-terminated,
  * owned by the desk. */
 const struct svc_queue **desk_my_queues(struct desk *);

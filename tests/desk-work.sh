@@ -317,7 +317,7 @@ desk_start zh LANG=zh_CN.UTF-8 LANGUAGE=zh_CN TCRM_LOCALEDIR="$LOCALEDIR_STAGED"
 wait_for zh '搜索'
 keys zh F3
 expect_screen zh '我的工作' "My work in Chinese"
-expect_in '话后处理 0:03' "  the state on the top line in Chinese"
+expect_in '就绪 0:00' "  the state on the top line in Chinese (signed on: ready)"
 screen zh | sed -n '2,23p' | grep -E '[A-Za-z]{4,}' |
 	grep -vE 'tcrm|root|TCRM|tmp|home|Esc|Tab|Enter|Billing|script' \
 	>"$TMPD/english"

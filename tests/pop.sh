@@ -61,6 +61,14 @@ ok $? "it listens on run/desk.lina.PID ($SOCK)"
 	[ "$(stat -c %a "$HOME_DIR/run/$SOCK")" = 600 ]
 ok $? "  in a directory of mode 0700, the socket 0600"
 
+# state_of USER: the agent's state as `tcrm agent state` shows it.
+state_of() {
+	run agent state --agent "$1" --format tsv
+	printf '%s\n' "$OUT" | awk -F '\t' 'NR == 2 { print $2 " " $6 }'
+}
+[ "$(state_of lina)" = "ready " ]
+ok $? "opening her desk signs lina on: ready ($(state_of lina))"
+
 # One match: the card, in any spelling of the number.
 run pop --agent lina --caller '0086 138 0013 8000' --called 4008001234 \
 	--call-id call-1
@@ -70,6 +78,10 @@ expect_out "card drawn in [0-9.]+ ms" "  which drew the card and said when"
 expect_screen d "Customer #$ZW +张伟" "the caller's card pops up"
 expect_in "Call from 0086 138 0013 8000 to 4008001234: 1 match" \
 	"  with a line saying a call arrived"
+wait_until() { i=0; while [ $i -lt 50 ] && ! eval "$1"; do
+	sleep 0.1; i=$((i + 1)); done; eval "$1"; }
+wait_until '[ "$(state_of lina)" = "on_call call-1" ]'
+ok $? "the call puts lina on call, with its id ($(state_of lina))"
 calls_of call-1
 printf '%s\n' "$CALLS" | grep -q "\"customer\":\"$ZW\".*\"agent\":\"lina\""
 ok $? "the call is an interaction of the customer, by lina"
@@ -88,6 +100,8 @@ keys d a
 type_text d '问了账单'
 keys d F2
 expect_screen d 'Saved Interaction' "F2 saves it"
+wait_until '[ "$(state_of lina)" = "wrap_up call-1" ]'
+ok $? "  and lina is in wrap-up ($(state_of lina))"
 calls_of call-1
 n=$(printf '%s\n' "$CALLS" | grep -c '"call_id":"call-1"')
 [ "$n" -eq 1 ]
@@ -123,7 +137,7 @@ expect_out "form drawn" "no match: a new-customer form"
 expect_screen d "New Customer" "the form opens"
 expect_in "Phones +13700009999" "  with the caller's number filled in"
 expect_in "Call from 13700009999 to 4008001234: new caller" "  and the call line"
-keys d Tab Tab
+# The cursor waits on the name, the first required field still empty.
 type_text d '王新'
 keys d F2
 expect_screen d "Customer #[0-9]+ +王新" "saving opens the new customer's card"
@@ -224,6 +238,8 @@ pane_dead d
 ok $? "the desk ends with F10"
 [ -z "$(ls "$HOME_DIR/run" | grep '^desk\.lina\.')" ]
 ok $? "  and removes its socket"
+[ "$(state_of lina)" = "offline " ]
+ok $? "  and signs lina off: offline ($(state_of lina))"
 run pop --agent lina --caller 13800138000
 expect_rc 69 "then lina has no desk open again"
 desk_done
