@@ -184,6 +184,34 @@ make_callback(struct store *s, struct txn *t, uint32_t customer_id,
 	return add(s, t, e, &r, NULL);
 }
 
+/* The campaign of service.yaml's script, and the first customers on its
+ * call list: their cards show the script (F8). */
+static int
+make_campaign(struct store *s, struct txn *t, const uint32_t *ids)
+{
+	const struct entity *ke = forms_entity(forms, "campaign");
+	char ref[16];
+	struct record r;
+	uint32_t id;
+	int rc;
+
+	record_init(&r);
+	record_set(&r, "name", "spring-renewal");
+	set_normalised(&r, ke, "status", "active");
+	if ((rc = add(s, t, ke, &r, &id)) != ST_OK)
+		return rc;
+	snprintf(ref, sizeof ref, "%u", id);
+	for (int i = 0; i < 20 && rc == ST_OK; i++) {
+		record_init(&r);
+		if ((rc = store_get(s, t, customer, ids[i], &r)) == ST_OK) {
+			record_set(&r, "campaign", ref);
+			rc = store_update(s, t, customer, &r, 0);
+		}
+		record_free(&r);
+	}
+	return rc;
+}
+
 /* The floor: users with teams, their agent states, and a few callbacks. */
 static int
 staff_txn(struct store *s, struct txn *t, void *arg)
@@ -222,6 +250,8 @@ staff_txn(struct store *s, struct txn *t, void *arg)
 			rc = svc_agent_set_state(s, t, demo_user, "ready",
 			    NULL, NULL, NULL);
 	}
+	if (rc == ST_OK)
+		rc = make_campaign(s, t, ids);
 	if (rc == ST_OK)
 		rc = make_callback(s, t, ids[0], "+30min", demo_user);
 	if (rc == ST_OK)
@@ -334,7 +364,7 @@ main(int argc, char **argv)
 		srandom((unsigned)state);
 		rc = store_run(s, batch_txn, &b);
 	}
-	if (rc == ST_OK && total >= 3)
+	if (rc == ST_OK && total >= 20)
 		rc = store_run(s, staff_txn, b.ids);
 	if (rc != ST_OK)
 		fprintf(stderr, "demo-gen: %s\n", store_error(s));

@@ -173,7 +173,7 @@ Test(shipped, refs_are_resolved)
 			cr_expect_eq(f->index, IX_REF);
 		}
 	}
-	cr_expect_eq(refs, 17);
+	cr_expect_eq(refs, 19);
 }
 
 Test(shipped, delete_policies)
