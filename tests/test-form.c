@@ -803,9 +803,10 @@ Test(value, bool)
 Test(value, enum)
 {
 	struct enum_value values[] = {
-		{ "person", { "Person", "个人" }, "p" },
-		{ "organisation", { "Organisation", "组织" }, "o" },
-		{ "no_answer", { "No answer", "无人接听" }, NULL }
+		{ .value = "person", .label = { "Person", "个人" }, .key = "p" },
+		{ .value = "organisation", .label = { "Organisation", "组织" },
+		  .key = "o" },
+		{ .value = "no_answer", .label = { "No answer", "无人接听" } }
 	};
 	struct field f = { .type = FT_ENUM, .values = values, .nvalues = 3 };
 
