@@ -57,6 +57,20 @@ pop_phones_line(const char *phones)
 	return s;
 }
 
+/* A number as a script gives it, without the spaces around it. */
+static char *
+pop_trimmed(const char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return xstrndup(s, n);
+}
+
 static void
 pop_print_matches(const char *caller, const struct pop_matches *ms)
 {
@@ -172,7 +186,7 @@ pop_parse_args(struct cmd_ctx *ctx, int argc, char **argv,
 			break;
 		case 'c':
 			free(ev->caller);
-			ev->caller = xstrdup(optarg);
+			ev->caller = pop_trimmed(optarg);
 			rc = pop_text_option(ctx, "--caller", optarg);
 			break;
 		case 'd':

@@ -504,6 +504,11 @@ st_ticket_prepare(struct store *s, struct txn *t, const struct record *old,
 	if (sv == NULL)
 		return ST_OK;
 	if (old == NULL) {
+		/* Opened already being worked (on the phone with the
+		 * customer): that is the first response. */
+		if (strcmp(record_get(r, "status"), "new") != 0 &&
+		    *record_get(r, "responded") == '\0')
+			set_time(r, "responded", now);
 		if (!is_done(record_get(r, "status")))
 			set_due_times(sv, r, true);
 		if (strcmp(record_get(r, "status"), "pending") == 0)

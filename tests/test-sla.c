@@ -525,3 +525,20 @@ Test(cal, scripts_merge_the_last_order_and_call)
 	free(text);
 	record_free(&a.r);
 }
+
+Test(cal, a_ticket_opened_as_worked_is_answered)
+{
+	struct record r;
+	char cid[16];
+	uint32_t id;
+
+	now_is("2026-11-23T10:00:00");
+	snprintf(cid, sizeof cid, "%u", customer());
+	id = fx_add("ticket", "subject", "电话里处理", "customer", cid, "status",
+	    "open", NULL);
+	cr_assert_neq(id, 0, "%s", store_error(fx_store));
+	r = get("ticket", id);
+	cr_expect_str_eq(record_get(&r, "responded"), "2026-11-23T10:00:00");
+	cr_expect_str_eq(record_get(&r, "response_due"), "");
+	record_free(&r);
+}
