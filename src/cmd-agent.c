@@ -9,23 +9,6 @@
 
 #define AGENT_ENTITY "agent"
 
-static const struct entity *
-agent_entity(struct cmd_ctx *ctx)
-{
-	const struct entity *e = forms_entity(ctx->forms, AGENT_ENTITY);
-
-	if (e == NULL)
-		cmd_error(ctx, _("the forms have no agent entity"));
-	return e;
-}
-
-static int
-bad_option(struct cmd_ctx *ctx)
-{
-	cmd_error(ctx, _("try: tcrm %s --help"), ctx->name);
-	return EX_USAGE;
-}
-
 /* "lunch, break, training" from an enum field. */
 static char *
 enum_values_text(const struct field *f)
@@ -192,7 +175,7 @@ cmd_agent_state_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	memset(&ac, 0, sizeof ac);
 	ac.user = ctx->user;
-	if ((e = agent_entity(ctx)) == NULL)
+	if ((e = cmd_entity(ctx, AGENT_ENTITY)) == NULL)
 		return EX_CONFIG;
 	optind = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -210,7 +193,7 @@ cmd_agent_state_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			rc = cmd_format_option(ctx, optarg, &fmt);
 			break;
 		default:
-			rc = bad_option(ctx);
+			rc = cmd_bad_option(ctx);
 		}
 	}
 	if (rc != 0)
@@ -440,7 +423,7 @@ cmd_agent_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int c, rc = 0;
 
 	memset(&b, 0, sizeof b);
-	if ((b.agents = agent_entity(ctx)) == NULL)
+	if ((b.agents = cmd_entity(ctx, AGENT_ENTITY)) == NULL)
 		return EX_CONFIG;
 	optind = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -456,7 +439,7 @@ cmd_agent_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			rc = cmd_format_option(ctx, optarg, &fmt);
 			break;
 		default:
-			rc = bad_option(ctx);
+			rc = cmd_bad_option(ctx);
 		}
 	}
 	if (rc != 0)

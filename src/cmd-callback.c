@@ -9,23 +9,6 @@
 
 #define CALLBACK_ENTITY "callback"
 
-static const struct entity *
-callback_entity(struct cmd_ctx *ctx)
-{
-	const struct entity *e = forms_entity(ctx->forms, CALLBACK_ENTITY);
-
-	if (e == NULL)
-		cmd_error(ctx, _("the forms have no callback entity"));
-	return e;
-}
-
-static int
-bad_option(struct cmd_ctx *ctx)
-{
-	cmd_error(ctx, _("try: tcrm %s --help"), ctx->name);
-	return EX_USAGE;
-}
-
 /* --- tcrm callback add --- */
 
 struct cb_add {
@@ -86,7 +69,7 @@ cmd_callback_add_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	bool at = false;
 
 	memset(&ca, 0, sizeof ca);
-	if ((ca.entity = callback_entity(ctx)) == NULL)
+	if ((ca.entity = cmd_entity(ctx, CALLBACK_ENTITY)) == NULL)
 		return EX_CONFIG;
 	optind = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -121,7 +104,7 @@ cmd_callback_add_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			ticket = optarg;
 			break;
 		default:
-			rc = bad_option(ctx);
+			rc = cmd_bad_option(ctx);
 		}
 	}
 	if (rc != 0)
@@ -381,7 +364,7 @@ cmd_callback_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int c, rc = 0;
 
 	memset(&l, 0, sizeof l);
-	if ((e = callback_entity(ctx)) == NULL)
+	if ((e = cmd_entity(ctx, CALLBACK_ENTITY)) == NULL)
 		return EX_CONFIG;
 	optind = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -414,7 +397,7 @@ cmd_callback_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			rc = cmd_format_option(ctx, optarg, &fmt);
 			break;
 		default:
-			rc = bad_option(ctx);
+			rc = cmd_bad_option(ctx);
 		}
 	}
 	if (rc == 0 && optind != argc) {
@@ -520,13 +503,13 @@ cmd_callback_done_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	memset(&cd, 0, sizeof cd);
 	cd.ctx = ctx;
-	if ((cd.entity = callback_entity(ctx)) == NULL)
+	if ((cd.entity = cmd_entity(ctx, CALLBACK_ENTITY)) == NULL)
 		return EX_CONFIG;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'n') {
 			free(note);
-			return bad_option(ctx);
+			return cmd_bad_option(ctx);
 		}
 		free(note);
 		note = cmd_text_arg(optarg);

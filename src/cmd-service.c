@@ -317,3 +317,11 @@ cmd_text_arg(const char *arg)
 	buf_free(&b);
 	return t;
 }
+
+/* Unknown option or a missing argument: getopt said which on stderr. */
+int
+cmd_bad_option(struct cmd_ctx *ctx)
+{
+	cmd_error(ctx, _("try: tcrm %s --help"), ctx->name);
+	return EX_USAGE;
+}

@@ -12,24 +12,6 @@
 
 #define TICKET_ENTITY "ticket"
 
-static const struct entity *
-ticket_entity(struct cmd_ctx *ctx)
-{
-	const struct entity *e = forms_entity(ctx->forms, TICKET_ENTITY);
-
-	if (e == NULL)
-		cmd_error(ctx, _("the forms have no ticket entity"));
-	return e;
-}
-
-/* Unknown option or a missing argument: getopt said which on stderr. */
-static int
-bad_option(struct cmd_ctx *ctx)
-{
-	cmd_error(ctx, _("try: tcrm %s --help"), ctx->name);
-	return EX_USAGE;
-}
-
 static const char *
 ticket_name(const struct record *r)
 {
@@ -216,7 +198,7 @@ cmd_ticket_new_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int c, rc = 0;
 
 	memset(&cr, 0, sizeof cr);
-	if ((cr.entity = ticket_entity(ctx)) == NULL)
+	if ((cr.entity = cmd_entity(ctx, TICKET_ENTITY)) == NULL)
 		return EX_CONFIG;
 	optind = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -258,7 +240,7 @@ cmd_ticket_new_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    &cr.draft);
 			break;
 		default:
-			rc = bad_option(ctx);
+			rc = cmd_bad_option(ctx);
 		}
 	}
 	if (rc != 0)
@@ -571,7 +553,7 @@ ticket_show(struct cmd_ctx *ctx, int argc, char **argv, bool sla_only)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'o')
-			return bad_option(ctx);
+			return cmd_bad_option(ctx);
 		if ((rc = cmd_format_option(ctx, optarg, &fmt)) != 0)
 			return rc;
 	}
@@ -582,7 +564,7 @@ ticket_show(struct cmd_ctx *ctx, int argc, char **argv, bool sla_only)
 	}
 	memset(&o, 0, sizeof o);
 	memset(&tl, 0, sizeof tl);
-	if ((o.entity = ticket_entity(ctx)) == NULL)
+	if ((o.entity = cmd_entity(ctx, TICKET_ENTITY)) == NULL)
 		return EX_CONFIG;
 	if ((rc = cmd_find_ticket(ctx, argv[optind], &o.id)) != 0)
 		return rc;
@@ -887,7 +869,7 @@ cmd_ticket_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	strv_init(&l.statuses);
 	strv_init(&nm.out);
 	l.ctx = ctx;
-	if ((l.entity = ticket_entity(ctx)) == NULL)
+	if ((l.entity = cmd_entity(ctx, TICKET_ENTITY)) == NULL)
 		return EX_CONFIG;
 	optind = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -928,7 +910,7 @@ cmd_ticket_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			rc = cmd_format_option(ctx, optarg, &fmt);
 			break;
 		default:
-			rc = bad_option(ctx);
+			rc = cmd_bad_option(ctx);
 		}
 	}
 	if (rc == 0 && optind != argc) {
@@ -1083,7 +1065,7 @@ change_run(struct change_run *cr)
 static int
 change_target(struct change_run *cr, const char *number)
 {
-	if ((cr->entity = ticket_entity(cr->ctx)) == NULL)
+	if ((cr->entity = cmd_entity(cr->ctx, TICKET_ENTITY)) == NULL)
 		return EX_CONFIG;
 	return cmd_find_ticket(cr->ctx, number, &cr->id);
 }
@@ -1125,7 +1107,7 @@ cmd_ticket_assign_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		else if (c == 'N')
 			none = true;
 		else
-			return bad_option(ctx);
+			return cmd_bad_option(ctx);
 	}
 	args = argc - optind;
 	if (args != ((cr.pick || none) ? 1 : 2) || (cr.pick && none)) {
@@ -1202,7 +1184,7 @@ cmd_ticket_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		else if (c == 'r')
 			resolution = optarg;
 		else
-			return bad_option(ctx);
+			return cmd_bad_option(ctx);
 	}
 	if (argc - optind != 2) {
 		cmd_error(ctx, "usage: tcrm %s NUMBER STATUS [--note TEXT] "

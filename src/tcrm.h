@@ -1349,6 +1349,8 @@ int cmd_agent_state_exec(struct cmd_ctx *, int, char **);
 int cmd_agent_list_exec(struct cmd_ctx *, int, char **);
 int cmd_sla_run_exec(struct cmd_ctx *, int, char **);
 int cmd_sla_show_exec(struct cmd_ctx *, int, char **);
+/* Unknown option: point at --help; EX_USAGE. */
+int cmd_bad_option(struct cmd_ctx *);
 /* A customer by id, phone, email or name; a ticket by number or id.
  * Each says what is wrong and returns an exit status. */
 int cmd_find_customer(struct cmd_ctx *, const char *, uint32_t *id);
