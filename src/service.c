@@ -91,6 +91,25 @@ seach(struct sload *l, const yaml_node_t *map, spair_fn fn, void *arg)
 	}
 }
 
+/* Each mapping of a list through fn; other items are refused. */
+typedef void (*sitem_fn)(struct sload *, struct service *,
+    const yaml_node_t *item);
+
+static void
+seach_mapping(struct sload *l, struct service *sv, const yaml_node_t *n,
+    const char *what, sitem_fn fn)
+{
+	if (!slist(l, n, what))
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		const yaml_node_t *item = snode(l, *it);
+
+		if (smap(l, item, what))
+			fn(l, sv, item);
+	}
+}
+
 long
 service_duration(const char *s)
 {
@@ -443,29 +462,21 @@ queue_pair(struct sload *l, const char *key, const yaml_node_t *k,
 }
 
 static void
-load_queues(struct sload *l, struct service *sv, const yaml_node_t *n)
+load_queue(struct sload *l, struct service *sv, const yaml_node_t *item)
 {
-	if (!slist(l, n, "queues"))
-		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		const yaml_node_t *item = snode(l, *it);
-		struct svc_queue *q;
+	struct svc_queue *q;
 
-		if (!smap(l, item, "queue"))
-			continue;
-		sv->queues = xreallocarray(sv->queues, sv->nqueues + 1,
-		    sizeof *sv->queues);
-		q = &sv->queues[sv->nqueues++];
-		memset(q, 0, sizeof *q);
-		strv_init(&q->members);
-		seach(l, item, queue_pair, q);
-		if (q->name == NULL) {
-			serr(l, item, "a queue needs a name");
-			q->name = xstrdup("");
-		} else if (service_queue(sv, q->name) != q)
-			serr(l, item, "queue '%s' is defined twice", q->name);
-	}
+	sv->queues = xreallocarray(sv->queues, sv->nqueues + 1,
+	    sizeof *sv->queues);
+	q = &sv->queues[sv->nqueues++];
+	memset(q, 0, sizeof *q);
+	strv_init(&q->members);
+	seach(l, item, queue_pair, q);
+	if (q->name == NULL) {
+		serr(l, item, "a queue needs a name");
+		q->name = xstrdup("");
+	} else if (service_queue(sv, q->name) != q)
+		serr(l, item, "queue '%s' is defined twice", q->name);
 }
 
 /* ---- escalation, callbacks, scripts ---- */
@@ -513,31 +524,19 @@ esc_cmp(const void *a, const void *b)
 }
 
 static void
-load_escalations(struct sload *l, struct service *sv, const yaml_node_t *n)
+load_escalation(struct sload *l, struct service *sv, const yaml_node_t *item)
 {
-	if (!slist(l, n, "escalation"))
-		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		const yaml_node_t *item = snode(l, *it);
-		struct svc_escalation *e;
+	struct svc_escalation *e;
 
-		if (!smap(l, item, "escalation"))
-			continue;
-		sv->escalations = xreallocarray(sv->escalations,
-		    sv->nescalations + 1, sizeof *sv->escalations);
-		e = &sv->escalations[sv->nescalations++];
-		memset(e, 0, sizeof *e);
-		seach(l, item, esc_pair, e);
-		if (e->percent == 0)
-			serr(l, item, "an escalation needs 'at'");
-		if (e->action == ESC_REASSIGN && (e->queue == NULL ||
-		    service_queue(sv, e->queue) == NULL))
-			serr(l, item, "reassign needs the 'queue' of a queue "
-			    "defined in queues");
-	}
-	qsort(sv->escalations, sv->nescalations, sizeof *sv->escalations,
-	    esc_cmp);
+	sv->escalations = xreallocarray(sv->escalations, sv->nescalations + 1,
+	    sizeof *sv->escalations);
+	e = &sv->escalations[sv->nescalations++];
+	memset(e, 0, sizeof *e);
+	seach(l, item, esc_pair, e);
+	e->line = (int)item->start_mark.line + 1;
+	e->column = (int)item->start_mark.column + 1;
+	if (e->percent == 0)
+		serr(l, item, "an escalation needs 'at'");
 }
 
 static void
@@ -571,25 +570,17 @@ script_pair(struct sload *l, const char *key, const yaml_node_t *k,
 }
 
 static void
-load_scripts(struct sload *l, struct service *sv, const yaml_node_t *n)
+load_script(struct sload *l, struct service *sv, const yaml_node_t *item)
 {
-	if (!slist(l, n, "scripts"))
-		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		const yaml_node_t *item = snode(l, *it);
-		struct svc_script *sc;
+	struct svc_script *sc;
 
-		if (!smap(l, item, "script"))
-			continue;
-		sv->scripts = xreallocarray(sv->scripts, sv->nscripts + 1,
-		    sizeof *sv->scripts);
-		sc = &sv->scripts[sv->nscripts++];
-		memset(sc, 0, sizeof *sc);
-		seach(l, item, script_pair, sc);
-		if (sc->campaign == NULL || sc->text == NULL)
-			serr(l, item, "a script needs 'campaign' and 'text'");
-	}
+	sv->scripts = xreallocarray(sv->scripts, sv->nscripts + 1,
+	    sizeof *sv->scripts);
+	sc = &sv->scripts[sv->nscripts++];
+	memset(sc, 0, sizeof *sc);
+	seach(l, item, script_pair, sc);
+	if (sc->campaign == NULL || sc->text == NULL)
+		serr(l, item, "a script needs 'campaign' and 'text'");
 }
 
 /* ---- the file ---- */
@@ -606,16 +597,19 @@ top_pair(struct sload *l, const char *key, const yaml_node_t *k,
 	} else if (strcmp(key, "targets") == 0)
 		load_targets(l, v, &sv->targets, &sv->ntargets);
 	else if (strcmp(key, "queues") == 0)
-		load_queues(l, sv, v);
-	else if (strcmp(key, "escalation") == 0)
-		load_escalations(l, sv, v);
+		seach_mapping(l, sv, v, key, load_queue);
+	else if (strcmp(key, "escalation") == 0) {
+		seach_mapping(l, sv, v, key, load_escalation);
+		qsort(sv->escalations, sv->nescalations,
+		    sizeof *sv->escalations, esc_cmp);
+	}
 	else if (strcmp(key, "callbacks") == 0) {
 		if (smap(l, v, key))
 			seach(l, v, callbacks_pair, sv);
 	} else if (strcmp(key, "wrap_up") == 0)
 		sv->wrap_up = sduration(l, v, key);
 	else if (strcmp(key, "scripts") == 0)
-		load_scripts(l, sv, v);
+		seach_mapping(l, sv, v, key, load_script);
 	else
 		serr(l, k, "unknown key '%s' (calendar, targets, queues, "
 		    "escalation, callbacks, wrap_up, scripts)", key);
@@ -643,6 +637,16 @@ service_check(struct sload *l, struct service *sv, const yaml_node_t *root)
 	if (!open)
 		serr(l, root, "the calendar has no open hours on any day");
 	for (size_t i = 0; i < sv->nescalations; i++) {
+		const struct svc_escalation *e = &sv->escalations[i];
+
+		/* Queues may come after the escalation in the file. */
+		if (e->action == ESC_REASSIGN && (e->queue == NULL ||
+		    service_queue(sv, e->queue) == NULL)) {
+			strv_pushf(l->diags, "%s:%d:%d: reassign needs the "
+			    "'queue' of a queue defined in queues", l->path,
+			    e->line, e->column);
+			l->errors++;
+		}
 		if (i > 0 && sv->escalations[i].percent ==
 		    sv->escalations[i - 1].percent)
 			serr(l, root, "two escalations at %d%%",

@@ -628,6 +628,7 @@ struct svc_escalation {
 	int percent;		/* of the resolution target used */
 	enum svc_action action;
 	char *queue;		/* ESC_REASSIGN's target */
+	int line, column;	/* in service.yaml, for messages */
 };
 struct svc_script {
 	char *campaign;		/* campaign code or name */
