@@ -29,6 +29,16 @@ clock_now(void)
 	return fixed_now(&t) ? t : time(NULL);
 }
 
+/* For intervals: never jumps with the wall clock or TCRM_NOW. */
+int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t
 clock_now_us(void)
 {

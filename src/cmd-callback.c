@@ -185,21 +185,6 @@ struct cb_list {
 	size_t n;
 };
 
-/* Missed: still pending past its time and the grace, or flagged by the
- * sweep. */
-static bool
-cb_missed(const struct cb_list *l, const struct record *r)
-{
-	time_t due;
-
-	if (strcmp(record_get(r, "status"), "pending") != 0)
-		return false;
-	if (strcmp(record_get(r, "missed"), "true") == 0)
-		return true;
-	return datetime_parse(record_get(r, "due"), &due) == 0 &&
-	    l->now > due + (l->svc ? l->svc->callback_grace : 0);
-}
-
 static bool
 cb_due(const struct cb_list *l, const struct record *r)
 {
@@ -239,7 +224,7 @@ cb_wants(const struct cb_list *l, const struct record *r)
 		return false;
 	if (l->due && !cb_due(l, r))
 		return false;
-	if (l->missed && !cb_missed(l, r))
+	if (l->missed && !svc_callback_missed(l->svc, r, l->now))
 		return false;
 	return true;
 }
@@ -311,7 +296,7 @@ cmp_due(const void *a, const void *b)
 static const char *
 cb_flag(const struct cb_list *l, const struct record *r)
 {
-	if (cb_missed(l, r))
+	if (svc_callback_missed(l->svc, r, l->now))
 		return "missed";
 	if (cb_due(l, r))
 		return "due";

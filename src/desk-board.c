@@ -70,15 +70,6 @@ bd_data_free(struct bd_data *b)
 static struct desk_idmap call_days, closed_breaches, done_callbacks;
 static int64_t board_full_ms;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* "2026-11-23": the date part of a stored datetime. */
 static void
 today_text(time_t now, char out[11])
@@ -198,26 +189,13 @@ add_members(struct store *s, struct txn *t, struct board_run *br)
 	return store_each(s, t, ue, team_each, br);
 }
 
-static bool
-callback_missed(struct board_run *br, const struct record *r)
-{
-	const struct service *svc = store_service(br->desk->store);
-	time_t due;
-
-	if (strcmp(record_get(r, "status"), "pending") != 0)
-		return false;
-	if (strcmp(record_get(r, "missed"), "true") == 0)
-		return true;
-	return datetime_parse(record_get(r, "due"), &due) == 0 &&
-	    br->now > due + (svc ? svc->callback_grace : 0);
-}
-
 /* Missed callbacks among ids; each counts once in the total. */
 static int
 count_missed(struct store *s, struct txn *t, struct board_run *br,
     const uint32_t *ids, size_t n, bool unassigned_only, size_t *out)
 {
 	const struct entity *ce = forms_entity(store_forms(s), "callback");
+	const struct service *svc = store_service(s);
 	struct bd_data *b = br->data;
 
 	*out = 0;
@@ -234,8 +212,8 @@ count_missed(struct store *s, struct txn *t, struct board_run *br,
 			return rc;
 		if (strcmp(record_get(&r, "status"), "pending") != 0)
 			desk_idmap_put(&done_callbacks, r.id, 0);
-		if (callback_missed(br, &r) && (!unassigned_only ||
-		    *record_get(&r, "assignee") == '\0')) {
+		if (svc_callback_missed(svc, &r, br->now) &&
+		    (!unassigned_only || *record_get(&r, "assignee") == '\0')) {
 			(*out)++;
 			for (size_t k = 0; k < b->nmissed_ids; k++)
 				seen |= b->missed_ids[k] == ids[i];
@@ -412,14 +390,14 @@ board_load(struct desk *d, struct board *bd, bool quiet)
 	br.now = clock_now();
 	today_text(br.now, br.today);
 	br.today_n = day_number(br.today);
-	if (mono_ms() - board_full_ms >= BOARD_FULL_MS) {
-		board_full_ms = mono_ms();
+	if (clock_mono_ms() - board_full_ms >= BOARD_FULL_MS) {
+		board_full_ms = clock_mono_ms();
 		desk_idmap_clear(&call_days);
 		desk_idmap_clear(&closed_breaches);
 		desk_idmap_clear(&done_callbacks);
 	}
 	rc = store_run(d->store, board_txn, &br);
-	bd->loaded_ms = mono_ms();
+	bd->loaded_ms = clock_mono_ms();
 	if (rc != ST_OK) {
 		bd_data_free(&fresh);
 		if (!quiet || rc != ST_BUSY)
@@ -440,17 +418,6 @@ agent_enum(struct desk *d, const char *field, const char *value)
 	const struct enum_value *ev = f ? field_enum_value(f, value) : NULL;
 
 	return ev ? desk_label(d, &ev->label) : value;
-}
-
-static char *
-elapsed_text(long secs)
-{
-	if (secs < 0)
-		secs = 0;
-	if (secs >= 3600)
-		return xasprintf("%ld:%02ld:%02ld", secs / 3600,
-		    secs / 60 % 60, secs % 60);
-	return xasprintf("%ld:%02ld", secs / 60, secs % 60);
 }
 
 /* A row of cells at fixed columns; the last cell takes the rest. */
@@ -512,7 +479,7 @@ draw_agents(struct desk *d, struct board *bd, struct rows *r, time_t now)
 		else
 			state = xstrdup(agent_enum(d, "state", a->state));
 		time = a->since && strcmp(a->state, "offline") != 0 ?
-		    elapsed_text((long)(now - a->since)) : xstrdup("");
+		    desk_elapsed_text((long)(now - a->since)) : xstrdup("");
 		snprintf(calls, sizeof calls, "%zu", a->calls);
 		snprintf(open, sizeof open, "%zu", a->open);
 		snprintf(missed, sizeof missed, "%zu", a->missed);
@@ -626,7 +593,7 @@ board_tick(struct desk *d, struct desk_screen *s)
 {
 	struct board *bd = s->data;
 
-	if (mono_ms() - bd->loaded_ms >= BOARD_REFRESH_MS)
+	if (clock_mono_ms() - bd->loaded_ms >= BOARD_REFRESH_MS)
 		board_load(d, bd, true);
 }
 

@@ -18,15 +18,6 @@ static char *script_key;	/* what the text was merged for */
 static char *script_text;	/* merged; NULL: no script applies */
 static int64_t script_read_ms;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 desk_script_rows(void)
 {
@@ -236,10 +227,10 @@ desk_script_layout(struct desk *d)
 	key = xasprintf("%s/%s/%s", c.customer ? c.customer : "",
 	    c.campaign ? c.campaign : "", c.queue ? c.queue : "");
 	if (script_key == NULL || strcmp(key, script_key) != 0 ||
-	    mono_ms() - script_read_ms >= SCRIPT_REREAD_MS) {
+	    clock_mono_ms() - script_read_ms >= SCRIPT_REREAD_MS) {
 		free(script_key);
 		script_key = key;
-		script_read_ms = mono_ms();
+		script_read_ms = clock_mono_ms();
 		script_read(d, &c);
 	} else
 		free(key);

@@ -59,15 +59,6 @@ on_call_txn(struct store *s, struct txn *t, void *arg)
 	    cs->call_id, cs->caller);
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 desk_svc_init(struct desk *d)
 {
@@ -298,8 +289,8 @@ set_state(struct desk *d, const char *state, const char *reason,
 
 /* ---- the top line ----------------------------------------------------- */
 
-static char *
-timer_text(long secs)
+char *
+desk_elapsed_text(long secs)
 {
 	if (secs < 0)
 		secs = 0;
@@ -344,9 +335,9 @@ desk_state_text(struct desk *d)
 		return label;
 	/* Wrap-up counts down to the next call; the others count up. */
 	if (strcmp(state, "wrap_up") == 0)
-		timer = timer_text((long)(since + wrap_up_secs(d) - now));
+		timer = desk_elapsed_text((long)(since + wrap_up_secs(d) - now));
 	else
-		timer = timer_text((long)(now - since));
+		timer = desk_elapsed_text((long)(now - since));
 	out = xasprintf("%s %s", label, timer);
 	free(label);
 	free(timer);
@@ -437,7 +428,7 @@ void
 desk_poll(struct desk *d)
 {
 	struct desk_svc *sv = d->svc;
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	if (sv == NULL || d->store == NULL)
 		return;
@@ -466,7 +457,7 @@ int
 desk_poll_wait(struct desk *d, int max_ms)
 {
 	struct desk_svc *sv = d->svc;
-	int64_t now = mono_ms(), wait = max_ms;
+	int64_t now = clock_mono_ms(), wait = max_ms;
 	bool ticking = false;
 
 	if (sv == NULL || d->store == NULL)

@@ -256,14 +256,6 @@ has_callback(const struct wk_data *w, uint32_t id)
 	return false;
 }
 
-static bool
-callback_missed(const struct service *svc, const struct record *r,
-    time_t due, time_t now)
-{
-	return strcmp(record_get(r, "missed"), "true") == 0 ||
-	    (due != 0 && now > due + (svc ? svc->callback_grace : 0));
-}
-
 /* The pending callbacks among ids; from a queue's list (queue set) only
  * those nobody has taken for themselves. */
 static int
@@ -301,7 +293,7 @@ take_callbacks(struct desk *d, struct store *s, struct txn *t,
 		wc->id = r.id;
 		if (datetime_parse(record_get(&r, "due"), &wc->due) != 0)
 			wc->due = 0;
-		wc->missed = callback_missed(svc, &r, wc->due, now);
+		wc->missed = svc_callback_missed(svc, &r, now);
 		wc->phone = xstrdup(record_get(&r, "phone"));
 		wc->queue = queue ? xstrdup(queue) : NULL;
 		if (cmd_parse_id(record_get(&r, "customer"), &cid))

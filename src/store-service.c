@@ -671,12 +671,25 @@ sweep_ticket(struct store *s, struct txn *t, void *arg)
 	return rc;
 }
 
+bool
+svc_callback_missed(const struct service *sv, const struct record *r,
+    time_t now)
+{
+	time_t due;
+
+	if (strcmp(record_get(r, "status"), "pending") != 0)
+		return false;
+	if (strcmp(record_get(r, "missed"), "true") == 0)
+		return true;
+	return get_time(r, "due", &due) &&
+	    now > due + (sv != NULL ? sv->callback_grace : 0);
+}
+
 static int
 sweep_callback(struct store *s, struct txn *t, void *arg)
 {
 	struct sweep *sw = arg;
 	struct record r;
-	time_t due;
 	int rc;
 
 	record_init(&r);
@@ -684,10 +697,8 @@ sweep_callback(struct store *s, struct txn *t, void *arg)
 		record_free(&r);
 		return rc == ST_NOTFOUND ? ST_OK : rc;
 	}
-	if (strcmp(record_get(&r, "status"), "pending") == 0 &&
-	    strcmp(record_get(&r, "missed"), "true") != 0 &&
-	    get_time(&r, "due", &due) &&
-	    sw->now > due + sw->sv->callback_grace) {
+	if (strcmp(record_get(&r, "missed"), "true") != 0 &&
+	    svc_callback_missed(sw->sv, &r, sw->now)) {
 		record_set(&r, "missed", "true");
 		if ((rc = store_update(s, t, sw->e, &r, r.version)) == ST_OK)
 			sw->report->missed++;

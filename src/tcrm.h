@@ -581,6 +581,7 @@ int store_rc_exit(int rc);
  * fixes it, for tests of service levels and callbacks. */
 time_t clock_now(void);
 int64_t clock_now_us(void);
+int64_t clock_mono_ms(void);
 
 /* service.c: forms/service.yaml, the service desk's settings: the working
  * calendar, service-level targets per priority (and per queue), queues
@@ -729,6 +730,9 @@ struct sweep_report {
  * last_call (time and subject of the latest interaction). */
 int svc_script_fields(struct store *, struct txn *, uint32_t customer,
     struct record *);
+/* A callback still pending past its time and the grace, or flagged. */
+bool svc_callback_missed(const struct service *, const struct record *,
+    time_t now);
 /* Mark breaches, run escalations and flag missed callbacks as of now;
  * tcrmd runs it on a timer, `tcrm sla run` by hand or from cron. */
 int svc_sweep(struct store *, time_t now, struct sweep_report *);
@@ -1254,6 +1258,8 @@ void desk_svc_init(struct desk *);
 void desk_svc_free(struct desk *);
 /* "Ready 0:05" for the top line, owned; NULL when there is nothing. */
 char *desk_state_text(struct desk *);
+/* "4:05" or "1:02:03" for a number of seconds (negative as 0), owned. */
+char *desk_elapsed_text(long secs);
 /* Every time round the loop: ticks the screen on top, reads the state. */
 void desk_poll(struct desk *);
 /* How long the loop may wait for a key before the next poll is due. */
