@@ -42,6 +42,9 @@ cmd_sla_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	memset(&rep, 0, sizeof rep);
 	if ((rc = svc_sweep(ctx->store, clock_now(), &rep)) != ST_OK)
 		return cmd_store_error(ctx, rc);
+	/* Supervisors hear of every escalation step on their desks. */
+	pop_tell_overseers(ctx->store, &rep);
+	sweep_report_free(&rep);
 	if (fmt == OUT_TABLE) {
 		printf("breached %zu, escalated %zu, missed callbacks %zu\n",
 		    rep.breached, rep.escalated, rep.missed);

@@ -426,6 +426,37 @@ pop_accept(struct desk_pop *p)
 	}
 }
 
+/* An escalation step from the sweep, for a supervisor: said on the
+ * message line, wherever they are. */
+static bool
+pop_notice_take(struct desk *d, const char *line)
+{
+	struct sweep_escalation st;
+	char *why, *what;
+
+	if (pop_notice_decode(line, &st, &why) != 0) {
+		free(why);
+		return false;
+	}
+	switch (st.action) {
+	case ESC_RAISE_PRIORITY:
+		what = xstrdup(_("priority raised"));
+		break;
+	case ESC_REASSIGN:
+		what = xasprintf(_("moved to queue %s"), st.queue);
+		break;
+	default:
+		what = xstrdup(*st.assignee != '\0' ? st.assignee :
+		    _("nobody assigned"));
+		break;
+	}
+	desk_message(d, _("Escalated %s %s: %d%% of its resolution time "
+	    "used (%s)"), st.number, st.subject, st.percent, what);
+	free(what);
+	pop_notice_free(&st);
+	return true;
+}
+
 /* A line from connection i: a call to show, or the connection goes. */
 static bool
 pop_take(struct desk *d, int i)
@@ -438,6 +469,11 @@ pop_take(struct desk *d, int i)
 
 	if (r == 0)
 		return false;
+	if (r > 0 && pop_notice_take(d, line)) {
+		free(line);
+		notify_conn_close(&p->conns[i]);
+		return true;
+	}
 	if (r < 0 || pop_event_decode(line, &ev, &why) != 0) {
 		if (r > 0)
 			free(why);

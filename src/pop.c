@@ -585,3 +585,177 @@ pop_deliver(const char *home, const char *user, const struct pop_event *ev,
 	strv_free(&names);
 	return 0;
 }
+
+/* ---- notices to supervisors ----------------------------------------- */
+
+static const char *const notice_actions[] = { "notify", "raise_priority",
+    "reassign", NULL };
+
+char *
+pop_notice_encode(const struct sweep_escalation *st)
+{
+	json_t *o = json_object();
+	char *s, *out;
+
+	json_object_set_new(o, "v", json_integer(POP_VERSION));
+	json_object_set_new(o, "event", json_string("notice"));
+	json_set_text(o, "ticket", st->number);
+	json_set_text(o, "subject", st->subject);
+	json_set_text(o, "queue", st->queue);
+	json_set_text(o, "assignee", st->assignee);
+	json_object_set_new(o, "level", json_integer(st->level));
+	json_object_set_new(o, "percent", json_integer(st->percent));
+	json_object_set_new(o, "action",
+	    json_string(notice_actions[st->action]));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	out = xstrdup(s != NULL ? s : "{}");
+	free(s);
+	return out;
+}
+
+static int
+notice_int(json_t *o, const char *key, int max, int *out, char **why)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > max) {
+		*why = xasprintf("bad '%s'", key);
+		return -1;
+	}
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+int
+pop_notice_decode(const char *line, struct sweep_escalation *st,
+    char **why)
+{
+	const char *action;
+	json_t *o, *v;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	*why = NULL;
+	if ((o = pop_parse(line, "notice", why)) == NULL)
+		return -1;
+	rc = pop_member(o, "ticket", POP_TEXT_MAX, &st->number, why);
+	if (rc == 0)
+		rc = pop_member(o, "subject", 1000, &st->subject, why);
+	if (rc == 0)
+		rc = pop_member(o, "queue", POP_TEXT_MAX, &st->queue, why);
+	if (rc == 0)
+		rc = pop_member(o, "assignee", POP_TEXT_MAX, &st->assignee,
+		    why);
+	if (rc == 0)
+		rc = notice_int(o, "level", 1000, &st->level, why);
+	if (rc == 0)
+		rc = notice_int(o, "percent", 100000, &st->percent, why);
+	v = json_object_get(o, "action");
+	action = json_is_string(v) ? json_string_value(v) : "";
+	for (size_t i = 0; rc == 0; i++) {
+		if (notice_actions[i] == NULL) {
+			*why = xstrdup("bad 'action'");
+			rc = -1;
+		} else if (strcmp(notice_actions[i], action) == 0) {
+			st->action = (enum svc_action)i;
+			break;
+		}
+	}
+	json_decref(o);
+	if (rc != 0)
+		pop_notice_free(st);
+	return rc;
+}
+
+void
+pop_notice_free(struct sweep_escalation *st)
+{
+	free(st->number);
+	free(st->subject);
+	free(st->queue);
+	free(st->assignee);
+	memset(st, 0, sizeof *st);
+}
+
+struct overseers {
+	struct strv names;
+};
+
+static int
+overseer_each(const struct record *r, void *arg)
+{
+	struct overseers *ov = arg;
+	const char *role = record_get(r, "role");
+
+	if ((strcmp(role, "supervisor") == 0 || strcmp(role, "admin") == 0) &&
+	    strcmp(record_get(r, "disabled"), "true") != 0)
+		strv_push(&ov->names, record_get(r, "name"));
+	return 0;
+}
+
+static int
+overseers_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct overseers *ov = arg;
+	const struct entity *e = store_user_entity(s);
+
+	strv_free(&ov->names);
+	strv_init(&ov->names);
+	return e != NULL ? store_each(s, t, e, overseer_each, ov) : ST_OK;
+}
+
+/* Each line to every desk of user; returns the desks reached. */
+static size_t
+tell_desks(const char *home, const char *user, const struct strv *lines)
+{
+	struct strv desks;
+	size_t reached = 0;
+
+	strv_init(&desks);
+	if (notify_desks(home, user, &desks) != 0)
+		return 0;
+	for (size_t i = 0; i < desks.n; i++) {
+		bool stale;
+		int fd = -1;
+
+		if (notify_connect(home, desks.v[i], &fd, &stale) != 0)
+			continue;
+		for (size_t j = 0; j < lines->n; j++) {
+			if (notify_write_line(fd, lines->v[j], 200) != 0)
+				break;
+		}
+		close(fd);
+		reached++;
+	}
+	strv_free(&desks);
+	return reached;
+}
+
+size_t
+pop_tell_overseers(struct store *s, const struct sweep_report *rep)
+{
+	struct overseers ov;
+	struct strv lines;
+	size_t reached = 0;
+
+	if (rep->nsteps == 0)
+		return 0;
+	strv_init(&ov.names);
+	strv_init(&lines);
+	for (size_t i = 0; i < rep->nsteps; i++) {
+		char *line = pop_notice_encode(&rep->steps[i]);
+
+		strv_push(&lines, line);
+		free(line);
+	}
+	if (store_run(s, overseers_txn, &ov) == ST_OK) {
+		for (size_t i = 0; i < ov.names.n; i++)
+			reached += tell_desks(store_home(s), ov.names.v[i],
+			    &lines);
+	}
+	strv_free(&ov.names);
+	strv_free(&lines);
+	return reached;
+}

@@ -148,6 +148,12 @@ server_checkpoint(const struct server_config *cfg, struct forms *forms,
 		server_log(LOG_INFO, "service sweep: %zu breached, %zu "
 		    "escalated, %zu callbacks missed", rep.breached,
 		    rep.escalated, rep.missed);
+	if (rc == ST_OK && rep.nsteps > 0)
+		server_log(LOG_INFO, "service sweep: %zu escalation step%s "
+		    "sent to %zu supervisor desk%s", rep.nsteps,
+		    rep.nsteps == 1 ? "" : "s", pop_tell_overseers(store, &rep),
+		    rep.nsteps == 1 ? "" : "s");
+	sweep_report_free(&rep);
 	if (rc == ST_OK && checkpoint) {
 		if ((rc = store_checkpoint(store, &removed)) != ST_OK)
 			server_log(LOG_ERR, "checkpoint: %s",

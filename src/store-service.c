@@ -574,8 +574,59 @@ struct sweep {
 	size_t n;
 	size_t size;
 	size_t cur;		/* the one being looked at */
+	struct sweep_report one;	/* its changes, kept once committed */
 	struct sweep_report *report;
 };
+
+void
+sweep_report_free(struct sweep_report *r)
+{
+	for (size_t i = 0; i < r->nsteps; i++) {
+		free(r->steps[i].number);
+		free(r->steps[i].subject);
+		free(r->steps[i].queue);
+		free(r->steps[i].assignee);
+	}
+	free(r->steps);
+	r->steps = NULL;
+	r->nsteps = 0;
+}
+
+/* A transaction may run again: what it did counts once it committed. */
+static void
+sweep_keep(struct sweep_report *to, struct sweep_report *one)
+{
+	to->breached += one->breached;
+	to->escalated += one->escalated;
+	to->missed += one->missed;
+	if (one->nsteps > 0) {
+		to->steps = xreallocarray(to->steps, to->nsteps + one->nsteps,
+		    sizeof *to->steps);
+		memcpy(to->steps + to->nsteps, one->steps,
+		    one->nsteps * sizeof *one->steps);
+		to->nsteps += one->nsteps;
+	}
+	free(one->steps);
+	memset(one, 0, sizeof *one);
+}
+
+static void
+sweep_step(struct sweep_report *rep, const struct record *r, long level,
+    const struct svc_escalation *esc)
+{
+	struct sweep_escalation *st;
+
+	rep->steps = xreallocarray(rep->steps, rep->nsteps + 1,
+	    sizeof *rep->steps);
+	st = &rep->steps[rep->nsteps++];
+	st->number = xstrdup(record_get(r, "number"));
+	st->subject = xstrdup(record_get(r, "subject"));
+	st->queue = xstrdup(record_get(r, "queue"));
+	st->assignee = xstrdup(record_get(r, "assignee"));
+	st->level = (int)level;
+	st->percent = esc->percent;
+	st->action = esc->action;
+}
 
 static int
 collect_id(const struct record *r, void *arg)
@@ -626,13 +677,16 @@ escalate(struct sweep *sw, struct record *r, const struct sla_state *st)
 	while ((size_t)level < sw->sv->nescalations &&
 	    used * 100 >= (long)sw->sv->escalations[level].percent *
 	    tg.resolution) {
-		escalate_one(sw, r, &sw->sv->escalations[level]);
+		const struct svc_escalation *esc = &sw->sv->escalations[level];
+
+		escalate_one(sw, r, esc);
 		level++;
+		sweep_step(&sw->one, r, level, esc);
 		changed = true;
 	}
 	if (changed) {
 		set_long(r, "escalation", level);
-		sw->report->escalated++;
+		sw->one.escalated++;
 	}
 	return changed;
 }
@@ -646,6 +700,8 @@ sweep_ticket(struct store *s, struct txn *t, void *arg)
 	bool changed = false;
 	int rc;
 
+	sweep_report_free(&sw->one);
+	memset(&sw->one, 0, sizeof sw->one);
 	record_init(&r);
 	if ((rc = store_get(s, t, sw->e, sw->ids[sw->cur], &r)) != ST_OK) {
 		record_free(&r);
@@ -663,7 +719,7 @@ sweep_ticket(struct store *s, struct txn *t, void *arg)
 		changed = true;
 	}
 	if (changed)
-		sw->report->breached++;
+		sw->one.breached++;
 	changed |= !st.paused && escalate(sw, &r, &st);
 	if (changed)
 		rc = store_update(s, t, sw->e, &r, r.version);
@@ -692,6 +748,8 @@ sweep_callback(struct store *s, struct txn *t, void *arg)
 	struct record r;
 	int rc;
 
+	sweep_report_free(&sw->one);
+	memset(&sw->one, 0, sizeof sw->one);
 	record_init(&r);
 	if ((rc = store_get(s, t, sw->e, sw->ids[sw->cur], &r)) != ST_OK) {
 		record_free(&r);
@@ -701,7 +759,7 @@ sweep_callback(struct store *s, struct txn *t, void *arg)
 	    svc_callback_missed(sw->sv, &r, sw->now)) {
 		record_set(&r, "missed", "true");
 		if ((rc = store_update(s, t, sw->e, &r, r.version)) == ST_OK)
-			sw->report->missed++;
+			sw->one.missed++;
 	}
 	record_free(&r);
 	return rc;
@@ -734,8 +792,11 @@ sweep_entity(struct store *s, struct sweep *sw, store_txn_fn one)
 	do {
 		if ((rc = store_run(s, scan_chunk, &a)) != ST_OK)
 			break;
-		for (sw->cur = 0; sw->cur < sw->n && rc == ST_OK; sw->cur++)
-			rc = store_run(s, one, sw);
+		for (sw->cur = 0; sw->cur < sw->n && rc == ST_OK; sw->cur++) {
+			if ((rc = store_run(s, one, sw)) == ST_OK)
+				sweep_keep(sw->report, &sw->one);
+			sweep_report_free(&sw->one);
+		}
 		a.from = a.next;
 	} while (rc == ST_OK && a.next != 0);
 	return rc;

@@ -720,11 +720,24 @@ int svc_pick_agent(struct store *, struct txn *, const char *queue,
 /* Open tickets (not resolved or closed) assigned to user. */
 int svc_open_load(struct store *, struct txn *, const char *user,
     size_t *n);
+struct sweep_escalation {
+	char *number;		/* the ticket's */
+	char *subject;
+	char *queue;		/* after the step */
+	char *assignee;
+	int level;		/* the step taken, from 1 */
+	int percent;		/* its share of the resolution time */
+	enum svc_action action;
+};
 struct sweep_report {
 	size_t breached;	/* tickets newly marked */
 	size_t escalated;
 	size_t missed;		/* callbacks newly flagged */
+	struct sweep_escalation *steps;	/* each step taken, to tell */
+	size_t nsteps;
 };
+/* Frees the steps; the counts stay. */
+void sweep_report_free(struct sweep_report *);
 /* A customer's record for a call script, with what scripts also ask
  * for: last_order (number, date, total of the latest order) and
  * last_call (time and subject of the latest interaction). */
@@ -941,6 +954,14 @@ void pop_event_init(struct pop_event *);
 void pop_event_free(struct pop_event *);
 char *pop_event_encode(const struct pop_event *);
 int pop_event_decode(const char *line, struct pop_event *, char **why);
+/* An escalation step as a notice for supervisors' desks, and back. */
+char *pop_notice_encode(const struct sweep_escalation *);
+int pop_notice_decode(const char *line, struct sweep_escalation *,
+    char **why);
+void pop_notice_free(struct sweep_escalation *);
+/* Send the report's escalation steps to every desk of every enabled
+ * supervisor and admin; returns how many desks took them. */
+size_t pop_tell_overseers(struct store *, const struct sweep_report *);
 char *pop_ack_encode(const struct pop_ack *);
 int pop_ack_decode(const char *line, struct pop_ack *, char **why);
 /* Customers whose phones, or whose contacts' phones, are the number

@@ -216,6 +216,20 @@ expect_out "1 desk that had ended without tidying up was removed" \
 	[ "$(ls "$HOME_DIR/run" | grep -c '^desk\.lina\.')" -eq 1 ]
 ok $? "  one socket left"
 
+# An escalation step of the sweep reaches the supervisors' desks.
+T0=$(date -u -d '2026-11-23 01:00' +%s)	# Monday 09:00 in Shanghai
+TCRM_NOW=$T0 run ticket new --customer "$ZW" --subject 发票开错 \
+	--priority urgent
+TNUM=$OUT
+desk_start s 100 30 TCRM_USER=sam
+expect_screen s 'Search:' "sam's desk (a supervisor)"
+TCRM_NOW=$((T0 + 3 * 3600 + 600)) run sla run
+expect_out "escalated 1," "3h10m of urgent's 4h: an escalation step"
+expect_screen s "Escalated $TNUM 发票开错: 75% of its resolution time used" \
+	"  said on the supervisor's desk"
+keys s F10
+pane_dead s
+
 # In Chinese: the call line and the chooser.
 stage_catalogue
 desk_start zh 100 30 -u LC_ALL LANG=zh_CN.UTF-8 \

@@ -205,3 +205,48 @@ Test(pop, desks_found_by_user)
 	free(run);
 	rmdir(dir);
 }
+
+static void
+expect_notice_refused(const char *line, const char *reason)
+{
+	struct sweep_escalation st;
+	char *why = NULL;
+
+	cr_assert_eq(pop_notice_decode(line, &st, &why), -1, "%s", line);
+	cr_assert_not_null(why);
+	cr_expect(strstr(why, reason) != NULL, "%s: %s", line, why);
+	cr_expect_null(st.number);
+	free(why);
+}
+
+Test(pop, notice_round_trip_and_refusals)
+{
+	struct sweep_escalation st = { "T000042", "发票开错", "billing", "lina",
+	    2, 100, ESC_RAISE_PRIORITY }, back;
+	char *line = pop_notice_encode(&st), *why = NULL;
+
+	cr_assert_eq(pop_notice_decode(line, &back, &why), 0, "%s", line);
+	cr_expect_str_eq(back.number, "T000042");
+	cr_expect_str_eq(back.subject, "发票开错");
+	cr_expect_str_eq(back.queue, "billing");
+	cr_expect_str_eq(back.assignee, "lina");
+	cr_expect_eq(back.level, 2);
+	cr_expect_eq(back.percent, 100);
+	cr_expect_eq(back.action, ESC_RAISE_PRIORITY);
+	pop_notice_free(&back);
+	free(line);
+	/* A call is not a notice, nor is a notice a call. */
+	expect_notice_refused("{\"v\":1,\"event\":\"call\",\"caller\":\"1\"}",
+	    "not a 'notice' message");
+	expect_refused("{\"v\":1,\"event\":\"notice\",\"ticket\":\"T1\"}",
+	    "not a 'call' message");
+	expect_notice_refused("{\"v\":1,\"event\":\"notice\",\"ticket\":"
+	    "\"T1\",\"subject\":\"a\\u001b[2Jb\",\"level\":1,\"percent\":75,"
+	    "\"action\":\"notify\"}", "bad 'subject'");
+	expect_notice_refused("{\"v\":1,\"event\":\"notice\",\"ticket\":"
+	    "\"T1\",\"level\":-1,\"percent\":75,\"action\":\"notify\"}",
+	    "bad 'level'");
+	expect_notice_refused("{\"v\":1,\"event\":\"notice\",\"ticket\":"
+	    "\"T1\",\"level\":1,\"percent\":75,\"action\":\"shout\"}",
+	    "bad 'action'");
+}

@@ -461,12 +461,22 @@ Test(cal, sweep_marks_escalates_and_flags_missed_callbacks)
 	cr_expect_eq(rep.breached, 1);	/* response */
 	cr_expect_eq(rep.escalated, 0);
 	cr_expect_eq(rep.missed, 0);	/* 5 minutes late: within grace */
+	cr_expect_eq(rep.nsteps, 0);
+	sweep_report_free(&rep);
 
 	cr_assert_eq(svc_sweep(fx_store, at("2026-11-23T11:30:00"), &rep),
 	    ST_OK);
 	cr_expect_eq(rep.breached, 0);
 	cr_expect_eq(rep.escalated, 1);	/* 62% used: notify */
 	cr_expect_eq(rep.missed, 1);
+	/* The step taken, for the supervisors' desks. */
+	cr_assert_eq(rep.nsteps, 1);
+	cr_expect_str_eq(rep.steps[0].number, "T000001");
+	cr_expect_str_eq(rep.steps[0].subject, "发票开错了");
+	cr_expect_eq(rep.steps[0].level, 1);
+	cr_expect_eq(rep.steps[0].percent, 50);
+	cr_expect_eq(rep.steps[0].action, ESC_NOTIFY);
+	sweep_report_free(&rep);
 	r = get("ticket", id);
 	cr_expect_str_eq(record_get(&r, "escalation"), "1");
 	cr_expect_str_eq(record_get(&r, "breach"), "response");
@@ -476,6 +486,9 @@ Test(cal, sweep_marks_escalates_and_flags_missed_callbacks)
 	 * puts it long past due. */
 	cr_assert_eq(svc_sweep(fx_store, at("2026-11-23T13:00:00"), &rep),
 	    ST_OK);
+	cr_assert_eq(rep.nsteps, 1);
+	cr_expect_eq(rep.steps[0].action, ESC_RAISE_PRIORITY);
+	sweep_report_free(&rep);
 	r = get("ticket", id);
 	cr_expect_str_eq(record_get(&r, "priority"), "high");
 	cr_expect_str_eq(record_get(&r, "escalation"), "2");
