@@ -48,6 +48,10 @@ cmd_sla_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (fmt == OUT_TABLE) {
 		printf("breached %zu, escalated %zu, missed callbacks %zu\n",
 		    rep.breached, rep.escalated, rep.missed);
+		if (rep.signed_off > 0)
+			printf(ngettext("%zu agent signed off: their desk had "
+			    "died\n", "%zu agents signed off: their desks had "
+			    "died\n", rep.signed_off), rep.signed_off);
 		return 0;
 	}
 	snprintf(a, sizeof a, "%zu", rep.breached);

@@ -144,10 +144,11 @@ server_checkpoint(const struct server_config *cfg, struct forms *forms,
 		server_log(LOG_ERR, "maintenance: %s", store_error(store));
 	else if ((rc = svc_sweep(store, clock_now(), &rep)) != ST_OK)
 		server_log(LOG_ERR, "service sweep: %s", store_error(store));
-	else if (rep.breached + rep.escalated + rep.missed > 0)
+	else if (rep.breached + rep.escalated + rep.missed +
+	    rep.signed_off > 0)
 		server_log(LOG_INFO, "service sweep: %zu breached, %zu "
-		    "escalated, %zu callbacks missed", rep.breached,
-		    rep.escalated, rep.missed);
+		    "escalated, %zu callbacks missed, %zu agents signed off",
+		    rep.breached, rep.escalated, rep.missed, rep.signed_off);
 	if (rc == ST_OK && rep.nsteps > 0)
 		server_log(LOG_INFO, "service sweep: %zu escalation step%s "
 		    "sent to %zu supervisor desk%s", rep.nsteps,

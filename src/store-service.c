@@ -4,6 +4,8 @@
 #define TCRM_STORE_INTERNAL
 #include "tcrm.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -599,6 +601,7 @@ sweep_keep(struct sweep_report *to, struct sweep_report *one)
 	to->breached += one->breached;
 	to->escalated += one->escalated;
 	to->missed += one->missed;
+	to->signed_off += one->signed_off;
 	if (one->nsteps > 0) {
 		to->steps = xreallocarray(to->steps, to->nsteps + one->nsteps,
 		    sizeof *to->steps);
@@ -765,6 +768,54 @@ sweep_callback(struct store *s, struct txn *t, void *arg)
 	return rc;
 }
 
+/* Desks leave a socket named desk.USER.PID in HOME/run; one killed with
+ * -9 leaves it behind. An agent with sockets but no live desk behind any
+ * of them is not on the floor, whatever the record says. (No socket at
+ * all: the state is kept by hand or by a script, and stays.) */
+static bool
+desks_all_dead(const char *home, const char *user)
+{
+	struct strv desks;
+	size_t alive = 0, n;
+
+	if (notify_desks(home, user, &desks) != 0)
+		return false;
+	n = desks.n;
+	for (size_t i = 0; i < desks.n; i++) {
+		const char *dot = strrchr(desks.v[i], '.');
+		long pid = dot != NULL ? strtol(dot + 1, NULL, 10) : 0;
+
+		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM)
+			alive++;
+	}
+	strv_free(&desks);
+	return n > 0 && alive == 0;
+}
+
+static int
+sweep_agent(struct store *s, struct txn *t, void *arg)
+{
+	struct sweep *sw = arg;
+	struct record r;
+	int rc;
+
+	memset(&sw->one, 0, sizeof sw->one);
+	record_init(&r);
+	if ((rc = store_get(s, t, sw->e, sw->ids[sw->cur], &r)) != ST_OK) {
+		record_free(&r);
+		return rc == ST_NOTFOUND ? ST_OK : rc;
+	}
+	if (strcmp(record_get(&r, "state"), "offline") != 0 &&
+	    desks_all_dead(s->home, record_get(&r, "name"))) {
+		rc = svc_agent_set_state(s, t, record_get(&r, "name"),
+		    "offline", NULL, NULL, NULL);
+		if (rc == ST_OK)
+			sw->one.signed_off++;
+	}
+	record_free(&r);
+	return rc;
+}
+
 struct scan_arg {
 	struct sweep *sw;
 	uint32_t from;
@@ -816,6 +867,8 @@ svc_sweep(struct store *s, time_t now, struct sweep_report *report)
 		rc = sweep_entity(s, &sw, sweep_ticket);
 	if (rc == ST_OK && (sw.e = forms_entity(s->forms, "callback")) != NULL)
 		rc = sweep_entity(s, &sw, sweep_callback);
+	if (rc == ST_OK && (sw.e = forms_entity(s->forms, "agent")) != NULL)
+		rc = sweep_entity(s, &sw, sweep_agent);
 	free(sw.ids);
 	return rc;
 }

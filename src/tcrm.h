@@ -733,6 +733,7 @@ struct sweep_report {
 	size_t breached;	/* tickets newly marked */
 	size_t escalated;
 	size_t missed;		/* callbacks newly flagged */
+	size_t signed_off;	/* agents whose every desk had died */
 	struct sweep_escalation *steps;	/* each step taken, to tell */
 	size_t nsteps;
 };

@@ -216,6 +216,18 @@ expect_out "1 desk that had ended without tidying up was removed" \
 	[ "$(ls "$HOME_DIR/run" | grep -c '^desk\.lina\.')" -eq 1 ]
 ok $? "  one socket left"
 
+# An agent whose every desk died is signed off by the sweep; one whose
+# state is kept by hand (no desk at all) is left as it is.
+TCRM_USER=bob run agent state ready
+BOBSOCK=$("$STRESS" stale "$HOME_DIR" bob)
+TCRM_USER=sam run agent state ready
+run sla run
+expect_out "1 agent signed off: their desk had died" \
+	"the sweep signs off an agent whose desk was killed"
+[ "$(state_of bob)" = "offline " ] && [ "$(state_of sam)" = "ready " ]
+ok $? "  bob offline, sam (no desk, set by hand) still ready"
+rm -f "$HOME_DIR/run/$BOBSOCK"
+
 # An escalation step of the sweep reaches the supervisors' desks.
 T0=$(date -u -d '2026-11-23 01:00' +%s)	# Monday 09:00 in Shanghai
 TCRM_NOW=$T0 run ticket new --customer "$ZW" --subject 发票开错 \
