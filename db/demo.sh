@@ -17,7 +17,10 @@ export TCRM_HOME="$home"
 cat <<EOT
 
 The demo environment is ready: $home
-The curses desk is not built yet. Try the command line:
+This is not a terminal, so the desk did not open: run \`make demo\` in
+one, or open it with
+\`TCRM_HOME=$home TCRM_FORMS=$TCRM_FORMS $tcrm\`.
+Meanwhile, the command line:
 
   export TCRM_HOME=$home TCRM_FORMS=$TCRM_FORMS
   $tcrm find 欧阳                # Chinese name prefix
@@ -27,6 +30,8 @@ The curses desk is not built yet. Try the command line:
   $tcrm show customer 1
   $tcrm history customer 1
   $tcrm db stat
+  $tcrm ticket list --mine     # your tickets, by due time
+  $tcrm agent list             # the board
 
 EOT
 echo "$ $tcrm find 欧阳 --limit 5"
