@@ -95,18 +95,12 @@ static int
 agent_peek(struct store *s, struct txn *t, const char *user,
     struct record *r)
 {
-	const struct entity *e = forms_entity(store_forms(s), AGENT_ENTITY);
-	const struct field *f = e ? entity_field(e, "name") : NULL;
-	uint32_t id;
-	size_t n = 0;
-	int rc;
+	int rc = svc_agent_find(s, t, user, r);
 
-	record_init(r);
-	if (f != NULL && (rc = store_lookup(s, t, f, user, &id, 1, &n)) !=
-	    ST_OK)
+	if (rc != ST_NOTFOUND)
 		return rc;
-	if (n == 1)
-		return store_get(s, t, e, id, r);
+	record_free(r);
+	record_init(r);
 	record_set(r, "name", user);
 	record_set(r, "state", "offline");
 	return ST_OK;

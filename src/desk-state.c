@@ -181,19 +181,13 @@ static int
 agent_read_txn(struct store *s, struct txn *t, void *arg)
 {
 	struct agent_read *ar = arg;
-	const struct entity *e = forms_entity(store_forms(s), "agent");
-	const struct field *f = e ? entity_field(e, "name") : NULL;
-	uint32_t id;
-	size_t n = 0;
-	int rc;
 
 	record_free(ar->rec);
 	record_init(ar->rec);
-	if (f == NULL)
+	/* Forms without agents: nobody has a state to show. */
+	if (forms_entity(store_forms(s), "agent") == NULL)
 		return ST_NOTFOUND;
-	if ((rc = store_lookup(s, t, f, ar->user, &id, 1, &n)) != ST_OK)
-		return rc;
-	return n == 0 ? ST_NOTFOUND : store_get(s, t, e, id, ar->rec);
+	return svc_agent_find(s, t, ar->user, ar->rec);
 }
 
 static void

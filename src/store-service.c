@@ -116,6 +116,16 @@ find_one(struct store *s, struct txn *t, const struct entity *e,
 }
 
 int
+svc_agent_find(struct store *s, struct txn *t, const char *user,
+    struct record *rec)
+{
+	const struct entity *e = entity_named(s, "agent");
+
+	record_init(rec);
+	return e != NULL ? find_one(s, t, e, "name", user, rec) : ST_INVALID;
+}
+
+int
 svc_agent_get(struct store *s, struct txn *t, const char *user,
     struct record *rec)
 {
@@ -124,8 +134,7 @@ svc_agent_get(struct store *s, struct txn *t, const char *user,
 
 	if (e == NULL)
 		return ST_INVALID;
-	record_init(rec);
-	rc = find_one(s, t, e, "name", user, rec);
+	rc = svc_agent_find(s, t, user, rec);
 	if (rc != ST_NOTFOUND)
 		return rc;
 	record_free(rec);

@@ -701,7 +701,10 @@ void sla_state_of(const struct service *, const struct record *ticket,
     time_t now, struct sla_state *);
 /* The service settings the store uses (from the forms' directory). */
 const struct service *store_service(struct store *);
-/* Agent records: by login name, created as offline when missing. */
+/* An agent's record by login name: svc_agent_find only looks (looking
+ * is not signing on), svc_agent_get creates it as offline when missing. */
+int svc_agent_find(struct store *, struct txn *, const char *user,
+    struct record *);
 int svc_agent_get(struct store *, struct txn *, const char *user,
     struct record *);
 /* Change an agent's state (reason for paused; call_id/caller for
