@@ -262,7 +262,8 @@ watchdog(struct listener *l)
 	}
 }
 
-static void
+/* One pending connection to its own process; false when none waits. */
+static bool
 accept_one(struct listener *l)
 {
 	struct sockaddr_storage sa;
@@ -272,18 +273,18 @@ accept_one(struct listener *l)
 	int fd;
 
 	if ((fd = accept4(l->fd, (struct sockaddr *)&sa, &len, 0)) < 0)
-		return;
+		return false;
 	format_peer(&sa, peer, sizeof peer);
 	if (l->sessions >= l->cfg->max_sessions) {
 		server_log(LOG_WARNING, "%s: refused: %u sessions already",
 		    peer, l->sessions);
 		close(fd);
-		return;
+		return true;
 	}
 	if ((pid = fork()) < 0) {
 		server_log(LOG_ERR, "%s: fork: %s", peer, strerror(errno));
 		close(fd);
-		return;
+		return true;
 	}
 	if (pid == 0) {
 		child_signals();
@@ -297,6 +298,7 @@ accept_one(struct listener *l)
 	close(fd);
 	l->sessions++;
 	kid_add(l, pid);
+	return true;
 }
 
 static void
@@ -367,6 +369,9 @@ listener_bind(struct listener *l)
 		return -1;
 	}
 	l->fd = ssh_bind_get_fd(l->bind);
+	/* libssh listens with a backlog of 10; a shift of agents signing on
+	 * at nine o'clock must queue, not be turned away. */
+	listen(l->fd, SOMAXCONN);
 	fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK);
 	if (getsockname(l->fd, (struct sockaddr *)&sa, &len) == 0)
 		format_peer(&sa, where, sizeof where);
@@ -420,8 +425,11 @@ server_listen(const struct server_config *cfg, struct forms **forms)
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		if (ppoll(&pfd, 1, &ts, &l.waitmask) > 0 &&
-		    (pfd.revents & POLLIN))
-			accept_one(&l);
+		    (pfd.revents & POLLIN)) {
+			for (int n = 0; n < 64 && !got_stop && accept_one(&l);
+			    n++)
+				;
+		}
 	}
 	ssh_bind_free(l.bind);
 	free(l.kids);

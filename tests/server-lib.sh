@@ -91,7 +91,7 @@ ssh_opts() {
 	echo "-F /dev/null -p $PORT -o UserKnownHostsFile=$KNOWN \
 -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=${STRICT:-accept-new} \
 -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
--o ConnectTimeout=10 -o HostKeyAlias=tcrmd-test -o LogLevel=ERROR \
+-o ConnectTimeout=${CONNECT_TIMEOUT:-10} -o HostKeyAlias=tcrmd-test -o LogLevel=ERROR \
 ${SSH_EXTRA:-}"
 }
 
