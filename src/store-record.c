@@ -60,6 +60,16 @@ store_get(struct store *s, struct txn *t, const struct entity *e,
 	return primary_get(s, st_tid(t), se, id, r, 0);
 }
 
+int
+store_get_for_update(struct store *s, struct txn *t, const struct entity *e,
+    uint32_t id, struct record *r)
+{
+	struct store_entity *se = st_entity(s, e);
+
+	record_init(r);
+	return primary_get(s, st_tid(t), se, id, r, t != NULL ? DB_RMW : 0);
+}
+
 /* The id sequence of an entity is read once per transaction (with a
  * write lock) and written back once, just before the commit: a batch of
  * creates costs two sequence operations, not two per record. */
@@ -524,9 +534,10 @@ lookup_keys(struct store_index *ix, const char *value, struct keyset *ks)
 	record_free(&probe);
 }
 
-int
-store_lookup(struct store *s, struct txn *t, const struct field *f,
-    const char *value, uint32_t *ids, size_t max, size_t *n)
+static int
+lookup_ids(struct store *s, struct txn *t, const struct field *f,
+    const char *value, uint32_t *ids, size_t max, size_t *n,
+    u_int32_t rmw)
 {
 	struct store_index *ix = index_of(s, f, true);
 	struct keyset ks;
@@ -550,10 +561,10 @@ store_lookup(struct store *s, struct txn *t, const struct field *f,
 		memset(&d, 0, sizeof d);
 		k.data = ks.v[i].data;
 		k.size = (u_int32_t)plen;
-		for (ret = c->get(c, &k, &d, ix->kind == IX_PREFIX ?
-		    DB_SET_RANGE : DB_SET); ret == 0 && *n < max;
-		    ret = c->get(c, &k, &d, ix->kind == IX_PREFIX ? DB_NEXT :
-		    DB_NEXT_DUP)) {
+		for (ret = c->get(c, &k, &d, (ix->kind == IX_PREFIX ?
+		    DB_SET_RANGE : DB_SET) | rmw); ret == 0 && *n < max;
+		    ret = c->get(c, &k, &d, (ix->kind == IX_PREFIX ? DB_NEXT :
+		    DB_NEXT_DUP) | rmw)) {
 			bool dup = false;
 
 			if (k.size < plen || memcmp(k.data, ks.v[i].data, plen))
@@ -573,6 +584,21 @@ store_lookup(struct store *s, struct txn *t, const struct field *f,
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_dberr(s, ret, ix->name);
 	return ST_OK;
+}
+
+int
+store_lookup(struct store *s, struct txn *t, const struct field *f,
+    const char *value, uint32_t *ids, size_t max, size_t *n)
+{
+	return lookup_ids(s, t, f, value, ids, max, n, 0);
+}
+
+int
+store_lookup_for_update(struct store *s, struct txn *t,
+    const struct field *f, const char *value, uint32_t *ids, size_t max,
+    size_t *n)
+{
+	return lookup_ids(s, t, f, value, ids, max, n, t != NULL ? DB_RMW : 0);
 }
 
 int

@@ -98,7 +98,8 @@ has_breach(const struct record *r, const char *kind)
 
 static int
 find_one(struct store *s, struct txn *t, const struct entity *e,
-    const char *field, const char *value, struct record *rec)
+    const char *field, const char *value, struct record *rec,
+    bool for_update)
 {
 	const struct field *f = entity_field(e, field);
 	uint32_t id;
@@ -108,11 +109,14 @@ find_one(struct store *s, struct txn *t, const struct entity *e,
 	if (f == NULL)
 		return st_fail(s, ST_INVALID, "%s has no field %s", e->name,
 		    field);
-	if ((rc = store_lookup(s, t, f, value, &id, 1, &n)) != ST_OK)
+	rc = for_update ? store_lookup_for_update(s, t, f, value, &id, 1, &n) :
+	    store_lookup(s, t, f, value, &id, 1, &n);
+	if (rc != ST_OK)
 		return rc;
 	if (n == 0)
 		return ST_NOTFOUND;
-	return store_get(s, t, e, id, rec);
+	return for_update ? store_get_for_update(s, t, e, id, rec) :
+	    store_get(s, t, e, id, rec);
 }
 
 int
@@ -122,7 +126,8 @@ svc_agent_find(struct store *s, struct txn *t, const char *user,
 	const struct entity *e = entity_named(s, "agent");
 
 	record_init(rec);
-	return e != NULL ? find_one(s, t, e, "name", user, rec) : ST_INVALID;
+	return e != NULL ? find_one(s, t, e, "name", user, rec, false) :
+	    ST_INVALID;
 }
 
 int
@@ -134,7 +139,10 @@ svc_agent_get(struct store *s, struct txn *t, const char *user,
 
 	if (e == NULL)
 		return ST_INVALID;
-	rc = svc_agent_find(s, t, user, rec);
+	/* Write locks from the start: a shift signing on at once would
+	 * otherwise read together and deadlock on the upgrade. */
+	record_init(rec);
+	rc = find_one(s, t, e, "name", user, rec, true);
 	if (rc != ST_NOTFOUND)
 		return rc;
 	record_free(rec);
@@ -329,7 +337,8 @@ svc_pick_agent(struct store *s, struct txn *t, const char *queue,
 		struct record a;
 
 		record_init(&a);
-		rc = find_one(s, t, ae, "name", c.name, &a);
+		rc = find_one(s, t, ae, "name", c.name, &a,
+		    false);
 		if (rc == ST_OK &&
 		    strcmp(record_get(&a, "state"), "ready") == 0) {
 			ready[i] = true;

@@ -392,6 +392,11 @@ typedef int (*store_txn_fn)(struct store *, struct txn *, void *);
 int store_run(struct store *, store_txn_fn, void *);
 int store_get(struct store *, struct txn *, const struct entity *,
     uint32_t id, struct record *);
+/* The same with write locks at once, for a record the transaction goes on
+ * to change: two writers queue instead of both reading, both asking to
+ * write and one dying in a deadlock. */
+int store_get_for_update(struct store *, struct txn *, const struct entity *,
+    uint32_t id, struct record *);
 /* Validated by the form (required, unique, references); assigns id (or
  * keeps a preset one if free), version 1, times and user; writes the
  * audit record. */
@@ -435,6 +440,9 @@ int store_find(struct store *, const char *query, const struct entity *only,
  * in any spelling, an email in any case); at most max. */
 int store_lookup(struct store *, struct txn *, const struct field *,
     const char *value, uint32_t *ids, size_t max, size_t *n);
+int store_lookup_for_update(struct store *, struct txn *,
+    const struct field *, const char *value, uint32_t *ids, size_t max,
+    size_t *n);
 /* Batch mode: commits reach the log but are not each flushed to disk;
  * store_sync makes everything so far durable. A killed process loses
  * nothing either way; only a machine crash can lose unsynced commits. */
