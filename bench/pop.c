@@ -157,8 +157,9 @@ load(const struct opts *o)
 	printf("loaded in %.0f s\n", (now_ms() - t0) / 1e3);
 }
 
-/* 100 desks and the pops need the shipped lock and mutex sizes, and the
- * cache bench/desk chose; the regions are made again to take them. */
+/* 100 desks and the pops need the shipped lock sizes (tcrm sizes the
+ * mutexes from the cache), and the cache bench/desk chose; the regions
+ * are made again to take them. */
 static void
 size_environment(const struct opts *o)
 {
@@ -171,7 +172,7 @@ size_environment(const struct opts *o)
 		die("%s: %s", path, strerror(errno));
 	fprintf(fp, "set_cachesize %lu %lu 1\nset_lk_max_locks 100000\n"
 	    "set_lk_max_objects 100000\nset_lk_max_lockers 100000\n"
-	    "mutex_set_max 250000\nset_tx_max 1000\n"
+	    "set_tx_max 1000\n"
 	    "set_lk_detect DB_LOCK_DEFAULT\nset_lg_max 16777216\n"
 	    "set_lg_bsize 1048576\n", cache / 1024,
 	    (cache % 1024) * 1024 * 1024);

@@ -15,6 +15,7 @@
 
 #define TXN_RETRIES 50
 #define LOCK_TIMEOUT_US (10 * 1000 * 1000)
+#define DEFAULT_CACHE_BYTES (128 * 1024 * 1024)
 
 volatile int store_stop_signal;
 
@@ -177,6 +178,40 @@ done:
 	free(fallback);
 }
 
+/* The cache DB_CONFIG asks for, or the default. */
+static uint64_t
+db_config_cache_bytes(const char *home)
+{
+	char *path = xasprintf("%s/DB_CONFIG", home), line[256];
+	uint64_t bytes = DEFAULT_CACHE_BYTES;
+	unsigned long long gb, b;
+	FILE *fp = fopen(path, "r");
+
+	free(path);
+	if (fp == NULL)
+		return bytes;
+	while (fgets(line, sizeof line, fp) != NULL) {
+		if (sscanf(line, " set_cachesize %llu %llu", &gb, &b) == 2)
+			bytes = (uint64_t)gb * 1024 * 1024 * 1024 + b;
+	}
+	fclose(fp);
+	return bytes;
+}
+
+/* Mutexes for the sessions (about 400 each, 500 of them) and two for
+ * every page of cache (its buffer and a hash bucket). A fixed count ran
+ * out once a 1 GiB cache filled, and then no process could open the
+ * environment at all. */
+static uint32_t
+mutexes_wanted(const char *home)
+{
+	uint64_t pages = db_config_cache_bytes(home) / 4096;
+
+	if (pages > 16 * 1024 * 1024)
+		pages = 16 * 1024 * 1024;
+	return (uint32_t)(200000 + pages * 9 / 4);
+}
+
 static int
 store_open_env(struct store *s)
 {
@@ -189,13 +224,13 @@ store_open_env(struct store *s)
 	s->env->app_private = s;
 	s->env->set_errcall(s->env, store_errcall);
 	/* Defaults sized for a call centre; DB_CONFIG overrides them. */
-	s->env->set_cachesize(s->env, 0, 128 * 1024 * 1024, 1);
+	s->env->set_cachesize(s->env, 0, DEFAULT_CACHE_BYTES, 1);
 	s->env->set_lk_max_locks(s->env, 100000);
 	s->env->set_lk_max_objects(s->env, 100000);
 	/* Every process opens every database: about 140 lockers and 400
 	 * mutexes each; room for 500 tcrmd sessions. */
 	s->env->set_lk_max_lockers(s->env, 100000);
-	s->env->mutex_set_max(s->env, 250000);
+	s->env->mutex_set_max(s->env, mutexes_wanted(s->home));
 	s->env->set_tx_max(s->env, 1000);
 	s->env->set_lg_max(s->env, 16 * 1024 * 1024);
 	s->env->set_lg_bsize(s->env, 1024 * 1024);
