@@ -324,7 +324,8 @@ pop_now_text(struct desk *d)
 	return out;
 }
 
-/* A call came in: the screens for it, on top of whatever was open. */
+/* A call came in: the screens for it, in place of the last call's (or
+ * on top of a form with unsaved work). */
 static void
 pop_show(struct desk *d, struct pop_event *ev)
 {
@@ -335,6 +336,7 @@ pop_show(struct desk *d, struct pop_event *ev)
 	int64_t t;
 	int rc;
 
+	desk_unwind_clean(d);
 	if (++p->serial == 0)
 		p->serial = 1;
 	c = &p->recent[p->serial % POP_RECENT];

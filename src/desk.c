@@ -145,6 +145,24 @@ desk_pop(struct desk *d)
 		d->top->ops->resume(d, d->top);
 }
 
+/* Close the screens on top that hold nothing unsaved, down to the first
+ * one that does or to the bottom screen: a call coming in takes the desk
+ * over, and a day of calls must not pile up a day of cards. The screens
+ * below are not resumed; the caller opens its own at once. */
+void
+desk_unwind_clean(struct desk *d)
+{
+	struct desk_screen *s;
+
+	while ((s = d->top) != NULL && s->below != NULL &&
+	    (s->ops->dirty == NULL || !s->ops->dirty(s))) {
+		d->top = s->below;
+		if (s->ops->free != NULL)
+			s->ops->free(d, s);
+		free(s);
+	}
+}
+
 static void
 desk_set_message(struct desk *d, bool error, const char *fmt, va_list ap)
 {

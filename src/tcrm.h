@@ -1165,6 +1165,7 @@ struct desk {
 /* desk.c */
 void desk_push(struct desk *, const struct desk_screen_ops *, void *);
 void desk_pop(struct desk *);
+void desk_unwind_clean(struct desk *);
 void desk_message(struct desk *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
 void desk_error(struct desk *, const char *, ...) TCRM_ATTR_PRINTF(2, 3);
 /* A store call failed: say so in the user's language where we can. */

@@ -215,6 +215,9 @@ expect_out "1 desk that had ended without tidying up was removed" \
 [ ! -e "$HOME_DIR/run/$STALE" ] &&
 	[ "$(ls "$HOME_DIR/run" | grep -c '^desk\.lina\.')" -eq 1 ]
 ok $? "  one socket left"
+keys d Escape
+expect_screen d 'Search:' \
+	"each call took the last one's place: Esc goes back to the search"
 
 # An agent whose every desk died is signed off by the sweep; one whose
 # state is kept by hand (no desk at all) is left as it is.
