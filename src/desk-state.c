@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define POLL_SCREEN_MS 500
-#define POLL_STATE_MS 1000
+#define POLL_STATE_MS 3000	/* the store; the top line ticks every second */
 #define NOTIFIED_MAX 512
 
 struct desk_svc {
@@ -418,21 +418,26 @@ callbacks_check(struct desk *d)
 	free(ds.first);
 }
 
-void
+/* True when a screen ticked or the store was read: the whole screen is
+ * drawn again; otherwise only the top line's timer moves. */
+bool
 desk_poll(struct desk *d)
 {
 	struct desk_svc *sv = d->svc;
 	int64_t now = clock_mono_ms();
+	bool changed = false;
 
 	if (sv == NULL || d->store == NULL)
-		return;
+		return false;
 	if (now - sv->screen_ms >= POLL_SCREEN_MS) {
 		sv->screen_ms = now;
 		/* Every screen that shows: a pop-up over My work leaves it
 		 * in view. */
 		for (struct desk_screen *s = d->top; s != NULL; s = s->below) {
-			if (s->ops->tick != NULL)
+			if (s->ops->tick != NULL) {
 				s->ops->tick(d, s);
+				changed = true;
+			}
 			if (!s->ops->overlay)
 				break;
 		}
@@ -442,7 +447,9 @@ desk_poll(struct desk *d)
 		state_refresh(d);
 		wrap_up_check(d);
 		callbacks_check(d);
+		changed = true;
 	}
+	return changed;
 }
 
 /* A screen that ticks wakes the loop twice a second; the others let it

@@ -426,6 +426,20 @@ desk_draw_screens(struct desk *d, struct desk_screen *s)
 	s->ops->draw(d, s);
 }
 
+static void
+desk_show(struct desk *d)
+{
+	if (d->cursor_y >= 0) {
+		wmove(stdscr, d->cursor_y, d->cursor_x);
+		curs_set(1);
+	} else {
+		wmove(stdscr, LINES - 1, COLS - 1);
+		curs_set(0);
+	}
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
 void
 desk_draw(struct desk *d)
 {
@@ -443,15 +457,21 @@ desk_draw(struct desk *d)
 		if (d->top != NULL)
 			desk_keys_bar(d, d->top, LINES - 1);
 	}
-	if (d->cursor_y >= 0) {
-		wmove(stdscr, d->cursor_y, d->cursor_x);
-		curs_set(1);
-	} else {
-		wmove(stdscr, LINES - 1, COLS - 1);
-		curs_set(0);
+	desk_show(d);
+}
+
+/* Only the top line: a second went by and nothing else changed. A
+ * hundred idle desks each redrawing the whole screen every second cost
+ * the one taking a call its time. */
+static void
+desk_draw_clock(struct desk *d)
+{
+	if (desk_too_small()) {
+		desk_draw(d);
+		return;
 	}
-	wnoutrefresh(stdscr);
-	doupdate();
+	desk_draw_top(d);
+	desk_show(d);
 }
 
 /* ---- keys ----------------------------------------------------------- */
@@ -536,9 +556,14 @@ desk_loop(struct desk *d)
 {
 	int key, n;
 
+	bool full = true;
+
 	while (!d->quit && d->top != NULL && !store_stop_signal) {
-		desk_poll(d);
-		desk_draw(d);
+		if (desk_poll(d) || full)
+			desk_draw(d);
+		else
+			desk_draw_clock(d);
+		full = true;
 		desk_pop_drawn(d);
 		key = desk_read_key(d, desk_poll_wait(d, DESK_TICK_MS));
 		if (store_stop_signal)
@@ -551,6 +576,7 @@ desk_loop(struct desk *d)
 		}
 		if (key == DK_NONE) {
 			desk_tick(d);
+			full = false;
 			continue;
 		}
 		desk_handle_key(d, key);

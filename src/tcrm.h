@@ -1294,8 +1294,9 @@ void desk_svc_free(struct desk *);
 char *desk_state_text(struct desk *);
 /* "4:05" or "1:02:03" for a number of seconds (negative as 0), owned. */
 char *desk_elapsed_text(long secs);
-/* Every time round the loop: ticks the screen on top, reads the state. */
-void desk_poll(struct desk *);
+/* Every time round the loop: ticks the screen on top, reads the state;
+ * true when the whole screen must be drawn again. */
+bool desk_poll(struct desk *);
 /* How long the loop may wait for a key before the next poll is due. */
 int desk_poll_wait(struct desk *, int max_ms);
 /* A call was logged (the saved interaction): wrap-up, and a callback
