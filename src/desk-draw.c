@@ -19,10 +19,15 @@
 static size_t
 desk_cell(int32_t cp, int ours, wchar_t *out, size_t room)
 {
-	int theirs = wcwidth((wchar_t)cp);
+	int theirs;
 
 	if (room == 0)
 		return 0;
+	if (cp >= 0x20 && cp < 0x7f) {
+		out[0] = (wchar_t)cp;
+		return 1;
+	}
+	theirs = wcwidth((wchar_t)cp);
 	if (theirs == ours) {
 		out[0] = (wchar_t)cp;
 		return 1;
@@ -41,46 +46,51 @@ int
 desk_put(struct desk *d, int y, int x, int width, const char *s,
     enum desk_attr attr)
 {
-	char *safe;
 	wchar_t line[DESK_LINE_MAX];
-	size_t len, off = 0, n = 0;
-	int used = 0, limit;
-	bool clipped;
+	size_t len, off = 0, n = 0, fit_n = 0;
+	int used = 0, fit_used = 0;
+	bool clipped = false;
 
 	if (width <= 0 || y < 0 || y >= LINES || x >= COLS || s == NULL)
 		return 0;
 	if (x + width > COLS)
 		width = COLS - x;
-	safe = utf8_sanitize(s);
-	len = strlen(safe);
-	/* Cut text ends in an ellipsis: a phone number must never look
-	 * whole when it is not. */
-	clipped = (int)utf8_width(safe) > width;
-	limit = clipped ? width - 1 : width;
+	/* One pass: each character made safe to show, measured and placed;
+	 * fit_n remembers where an ellipsis would still fit. */
+	len = strlen(s);
 	while (off < len && n < DESK_LINE_MAX - 2) {
 		int32_t cp;
-		size_t step = utf8_decode(safe + off, len - off, &cp);
-		int w = utf8_cpwidth(cp);
+		size_t step = utf8_decode(s + off, len - off, &cp);
+		int w;
 
-		if (cp == '\t')
-			cp = ' ';
+		cp = utf8_safe_cp(cp);
+		w = utf8_cpwidth(cp);
 		/* A mark with nothing before it would join the cell to the
 		 * left, outside this text. */
 		if (w == 0 && n == 0) {
 			off += step;
 			continue;
 		}
-		if (used + w > limit)
+		if (used + w > width) {
+			clipped = true;
 			break;
+		}
 		n += desk_cell(cp, w, line + n, DESK_LINE_MAX - 2 - n);
 		used += w;
 		off += step;
+		if (used <= width - 1) {
+			fit_n = n;
+			fit_used = used;
+		}
 	}
-	if (clipped && width >= 1) {
+	/* Cut text ends in an ellipsis: a phone number must never look
+	 * whole when it is not. */
+	if (clipped) {
+		n = fit_n;
+		used = fit_used;
 		line[n++] = L'\x2026';
 		used++;
 	}
-	free(safe);
 	if (n > 0) {
 		wattr_set(stdscr, d->attrs[attr], 0, NULL);
 		mvwaddnwstr(stdscr, y, x, line, (int)n);

@@ -70,6 +70,9 @@ char *strv_join(const struct strv *, const char *sep);
 size_t utf8_width(const char *s);
 /* Width of one code point: 0 for combining marks, 2 for wide/CJK. */
 int utf8_cpwidth(int32_t cp);
+/* What to draw for cp: controls, escapes and bidi overrides become
+ * visible placeholders. */
+int32_t utf8_safe_cp(int32_t cp);
 /* Decode one code point at s (len bytes available); returns bytes used
  * (1 for an invalid byte, with *cp = -1). */
 size_t utf8_decode(const char *s, size_t len, int32_t *cp);

@@ -102,6 +102,9 @@ utf8_is_control(int32_t cp)
 int
 utf8_cpwidth(int32_t cp)
 {
+	/* Most of what a desk draws: no table to look up. */
+	if (cp >= 0x20 && cp < 0x7f)
+		return 1;
 	/* Controls and invalid bytes are drawn as one-column placeholders. */
 	if (cp < 0 || utf8_is_control(cp))
 		return 1;
@@ -234,9 +237,11 @@ utf8_is_bidi_or_break(int32_t cp)
 
 /* What to draw for cp; an ESC becomes a picture, so whatever sequence it
  * began is left as plain printable text. */
-static int32_t
+int32_t
 utf8_safe_cp(int32_t cp)
 {
+	if (cp >= 0x20 && cp < 0x7f)
+		return cp;
 	if (cp < 0)
 		return UTF8_REPLACEMENT;
 	if (cp < 0x20)
