@@ -110,7 +110,8 @@ struct entity *
 forms_entity(const struct forms *forms, const char *name)
 {
 	for (size_t i = 0; i < forms->n; i++) {
-		if (strcmp(forms->entities[i].name, name) == 0)
+		if (forms->entities[i].name[0] == name[0] &&
+		    strcmp(forms->entities[i].name, name) == 0)
 			return &forms->entities[i];
 	}
 	return NULL;
@@ -120,7 +121,8 @@ struct field *
 entity_field(const struct entity *e, const char *name)
 {
 	for (size_t i = 0; i < e->nfields; i++) {
-		if (strcmp(e->fields[i].name, name) == 0)
+		if (e->fields[i].name[0] == name[0] &&
+		    strcmp(e->fields[i].name, name) == 0)
 			return &e->fields[i];
 	}
 	return NULL;
