@@ -278,8 +278,11 @@ cmd_pop_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_store_error(ctx, rc);
 	}
 	pop_print_matches(ev.caller, &ms);
-	if (ms.n == 1)
+	if (ms.n == 1) {
 		pop_warm(ctx->store, ms.v[0].customer);
+		ev.customer = ms.v[0].customer;
+		ev.contact = ms.v[0].contact;
+	}
 	pop_matches_free(&ms);
 	fflush(stdout);
 	rc = pop_push(ctx, agent, &ev, timeout_ms, true, &reached);

@@ -346,8 +346,8 @@ pop_show(struct desk *d, struct pop_event *ev)
 	pop_event_init(ev);
 	c->popped_at = pop_now_text(d);
 	t = pop_now_us();
-	if ((rc = pop_lookup(d->store, c->ev.caller, d->ctx->role, &ms)) !=
-	    ST_OK) {
+	if ((rc = pop_lookup_hinted(d->store, c->ev.caller, d->ctx->role,
+	    c->ev.customer, c->ev.contact, &ms)) != ST_OK) {
 		desk_store_error(d, rc);
 		ms.n = 0;
 	}

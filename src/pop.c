@@ -71,6 +71,13 @@ pop_event_encode(const struct pop_event *ev)
 	json_set_text(o, "called", ev->called);
 	json_set_text(o, "call_id", ev->call_id);
 	json_set_text(o, "from", ev->from);
+	if (ev->customer != 0) {
+		json_t *m = json_object();
+
+		json_object_set_new(m, "customer", json_integer(ev->customer));
+		json_object_set_new(m, "contact", json_integer(ev->contact));
+		json_object_set_new(o, "match", m);
+	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	out = xstrdup(s != NULL ? s : "{}");
@@ -129,6 +136,36 @@ pop_member(json_t *o, const char *key, size_t max, char **out, char **why)
 	return 0;
 }
 
+/* An id in a hint: 0 .. 2^32-1 (0 only where allowed). */
+static int
+pop_hint_id(json_t *m, const char *key, bool zero_ok, uint32_t *out)
+{
+	json_t *v = json_object_get(m, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < (zero_ok ? 0 : 1) ||
+	    json_integer_value(v) > (json_int_t)UINT32_MAX)
+		return -1;
+	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+static int
+pop_hint(json_t *o, struct pop_event *ev, char **why)
+{
+	json_t *m = json_object_get(o, "match");
+
+	if (m == NULL)
+		return 0;
+	if (!json_is_object(m) || json_object_size(m) != 2 ||
+	    pop_hint_id(m, "customer", false, &ev->customer) != 0 ||
+	    pop_hint_id(m, "contact", true, &ev->contact) != 0) {
+		ev->customer = ev->contact = 0;
+		*why = xstrdup("bad match");
+		return -1;
+	}
+	return 0;
+}
+
 int
 pop_event_decode(const char *line, struct pop_event *ev, char **why)
 {
@@ -146,6 +183,8 @@ pop_event_decode(const char *line, struct pop_event *ev, char **why)
 		rc = pop_member(o, "call_id", POP_TEXT_MAX, &ev->call_id, why);
 	if (rc == 0)
 		rc = pop_member(o, "from", POP_TEXT_MAX, &ev->from, why);
+	if (rc == 0)
+		rc = pop_hint(o, ev, why);
 	if (rc == 0 && *ev->caller == '\0') {
 		*why = xstrdup("no caller");
 		rc = -1;
@@ -389,6 +428,115 @@ pop_lookup(struct store *s, const char *number, unsigned role,
 	if (phone_parse(number, getenv("TCRM_COUNTRY"), &ph, NULL) != 0)
 		return ST_OK;
 	return store_run(s, lookup_txn, &lr);
+}
+
+/* ---- the sender's match, checked ---------------------------------- */
+
+struct hint_run {
+	struct lookup_run lr;
+	const char *key;	/* the caller's index key */
+	uint32_t customer, contact;
+};
+
+/* True when a phone field of e that the role may read and the store
+ * indexes holds the number with this key. */
+static bool
+record_has_number(const struct entity *e, const struct record *r,
+    unsigned role, const char *key)
+{
+	char k[PHONE_DIGITS_MAX + PHONE_EXT_MAX + 2];
+	bool found = false;
+
+	for (size_t i = 0; i < e->nfields && !found; i++) {
+		const struct field *f = &e->fields[i];
+		struct strv items;
+		struct phone ph;
+
+		if ((f->type != FT_PHONES && f->type != FT_PHONE) ||
+		    f->index != IX_PHONE || !field_readable(f, role))
+			continue;
+		strv_init(&items);
+		strv_split(&items, record_get(r, f->name), "\n");
+		for (size_t j = 0; j < items.n && !found; j++) {
+			if (phone_parse(items.v[j], getenv("TCRM_COUNTRY"), &ph,
+			    NULL) != 0)
+				continue;
+			phone_key(&ph, k, sizeof k);
+			found = strcmp(k, key) == 0;
+		}
+		strv_free(&items);
+	}
+	return found;
+}
+
+static int
+hint_check(struct store *s, struct txn *t, struct hint_run *hr, bool *ok)
+{
+	const struct forms *forms = store_forms(s);
+	const struct entity *cust = forms_entity(forms, "customer");
+	const struct entity *ce = forms_entity(forms, "contact");
+	const struct entity *e = hr->contact != 0 ? ce : cust;
+	uint32_t owner = 0;
+	struct record r;
+	int rc;
+
+	*ok = false;
+	if (cust == NULL || e == NULL || !entity_readable(e, hr->lr.role) ||
+	    !entity_readable(cust, hr->lr.role))
+		return ST_OK;
+	rc = store_get(s, t, e, hr->contact != 0 ? hr->contact : hr->customer,
+	    &r);
+	if (rc == ST_NOTFOUND)
+		return ST_OK;
+	if (rc != ST_OK)
+		return rc;
+	if (hr->contact != 0 &&
+	    (!cmd_parse_id(record_get(&r, "customer"), &owner) ||
+	    owner != hr->customer)) {
+		record_free(&r);
+		return ST_OK;
+	}
+	*ok = record_has_number(e, &r, hr->lr.role, hr->key);
+	if (*ok)
+		rc = match_add(s, t, &hr->lr, hr->customer, hr->contact,
+		    hr->contact != 0 ? record_get(&r, "name") : NULL);
+	record_free(&r);
+	return rc;
+}
+
+static int
+hint_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct hint_run *hr = arg;
+	bool ok;
+	int rc;
+
+	pop_matches_free(hr->lr.out);
+	if ((rc = hint_check(s, t, hr, &ok)) != ST_OK)
+		return rc;
+	if (ok && hr->lr.out->n == 1)
+		return ST_OK;
+	return lookup_txn(s, t, &hr->lr);
+}
+
+int
+pop_lookup_hinted(struct store *s, const char *number, unsigned role,
+    uint32_t customer, uint32_t contact, struct pop_matches *out)
+{
+	struct hint_run hr = { { number, role, POP_MATCHES_MAX, out }, NULL,
+	    customer, contact };
+	char key[PHONE_DIGITS_MAX + PHONE_EXT_MAX + 2];
+	struct phone ph;
+
+	if (customer == 0)
+		return pop_lookup(s, number, role, out);
+	out->v = NULL;
+	out->n = 0;
+	if (phone_parse(number, getenv("TCRM_COUNTRY"), &ph, NULL) != 0)
+		return ST_OK;
+	phone_key(&ph, key, sizeof key);
+	hr.key = key;
+	return store_run(s, hint_txn, &hr);
 }
 
 /* ---- the card, read ahead ------------------------------------------ */

@@ -930,6 +930,10 @@ struct pop_event {
 	char *called;
 	char *call_id;
 	char *from;		/* who ran tcrm pop */
+	/* The sender's one match, if it found exactly one: a hint the desk
+	 * checks against the record instead of searching again. */
+	uint32_t customer;
+	uint32_t contact;	/* 0: the customer's own phone */
 };
 struct pop_ack {
 	int64_t us;		/* event read -> screen updated, in the desk */
@@ -983,6 +987,11 @@ int pop_ack_decode(const char *line, struct pop_ack *, char **why);
  * (any spelling); fields the role may not read are empty. */
 int pop_lookup(struct store *, const char *number, unsigned role,
     struct pop_matches *);
+/* The same, given the sender's one match (customer 0: none): when the
+ * record still has the number in a field the role may read, that match
+ * without a search; otherwise pop_lookup. */
+int pop_lookup_hinted(struct store *, const char *number, unsigned role,
+    uint32_t customer, uint32_t contact, struct pop_matches *);
 void pop_matches_free(struct pop_matches *);
 /* Read ahead what a card of the customer reads, into the shared cache. */
 void pop_warm(struct store *, uint32_t customer);

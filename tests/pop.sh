@@ -188,6 +188,18 @@ run pop --agent lina --caller 13800138000 --call-id call-5
 expect_out "card drawn" "after hostile messages the desk still takes calls"
 expect_screen d "Customer #$ZW +张伟" "  and shows them"
 
+# The sender's match is only a hint: one that does not hold the number
+# (forged, or out of date) is checked and the desk searches itself.
+keys d Escape
+expect_screen d 'Search:' "back to the search"
+hint='{"v":1,"event":"call","caller":"13800138000","call_id":"call-h",'
+printf '%s"match":{"customer":%s,"contact":0}}\n' "$hint" "$NANA" |
+	"$STRESS" send "$HOME_DIR" "$SOCK" >"$TMPD/reply" 2>&1
+expect_screen d "Customer #$ZW +张伟" \
+	"a hint naming someone else's card: the caller's card all the same"
+grep -q '"matches":1' "$TMPD/reply"
+ok $? "  answered with its one match ($(cat "$TMPD/reply"))"
+
 # Two desks of one agent: both pop, one interaction.
 desk_start d2 100 30 TCRM_USER=lina
 expect_screen d2 'Search:' "a second desk of lina's"

@@ -54,6 +54,56 @@ Test(pop, event_round_trip)
 	pop_event_free(&ev);
 }
 
+Test(pop, the_senders_match_travels_as_a_hint)
+{
+	struct pop_event ev, back;
+	char *line, *why = NULL;
+
+	pop_event_init(&ev);
+	ev.caller = xstrdup("13800138000");
+	ev.customer = 4294967295u;
+	ev.contact = 7;
+	line = pop_event_encode(&ev);
+	cr_assert_eq(pop_event_decode(line, &back, &why), 0, "%s", line);
+	cr_expect_eq(back.customer, 4294967295u);
+	cr_expect_eq(back.contact, 7);
+	pop_event_free(&back);
+	free(line);
+	/* No match: no hint on the wire, none read. */
+	ev.customer = ev.contact = 0;
+	line = pop_event_encode(&ev);
+	cr_expect(strstr(line, "match") == NULL, "%s", line);
+	cr_assert_eq(pop_event_decode(line, &back, &why), 0, "%s", line);
+	cr_expect_eq(back.customer, 0);
+	pop_event_free(&back);
+	free(line);
+	pop_event_free(&ev);
+}
+
+Test(pop, bad_hints_refused)
+{
+	static const char *const bad[] = {
+		"\"match\":1",
+		"\"match\":{}",
+		"\"match\":{\"customer\":0,\"contact\":0}",
+		"\"match\":{\"customer\":-5,\"contact\":0}",
+		"\"match\":{\"customer\":4294967296,\"contact\":0}",
+		"\"match\":{\"customer\":\"5\",\"contact\":0}",
+		"\"match\":{\"customer\":5,\"contact\":-1}",
+		"\"match\":{\"customer\":5}",
+		"\"match\":{\"customer\":5,\"contact\":0,\"x\":1}",
+		"\"match\":{\"customer\":5.5,\"contact\":0}",
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char *line = xasprintf("{\"v\":1,\"event\":\"call\","
+		    "\"caller\":\"138\",%s}", bad[i]);
+
+		expect_refused(line, "bad match");
+		free(line);
+	}
+}
+
 Test(pop, chinese_and_missing_members)
 {
 	expect_call("{\"v\":1,\"event\":\"call\",\"caller\":\"１３８００１３８０００\"}",
