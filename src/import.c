@@ -41,6 +41,59 @@ struct pending {
 	bool rejected;
 };
 
+/* A set of key hashes (0 stands for itself as 1). */
+struct hashset {
+	uint64_t *v;
+	size_t n, size;
+};
+
+static bool
+hashset_has(const struct hashset *hs, uint64_t h)
+{
+	if (hs->size == 0)
+		return false;
+	h = h ? h : 1;
+	for (size_t i = h & (hs->size - 1); hs->v[i] != 0;
+	    i = (i + 1) & (hs->size - 1)) {
+		if (hs->v[i] == h)
+			return true;
+	}
+	return false;
+}
+
+static void
+hashset_add(struct hashset *hs, uint64_t h)
+{
+	h = h ? h : 1;
+	if (hashset_has(hs, h))
+		return;
+	if ((hs->n + 1) * 2 > hs->size) {
+		struct hashset bigger = { NULL, 0, hs->size ? hs->size * 2 : 64 };
+
+		bigger.v = xcalloc(bigger.size, sizeof *bigger.v);
+		for (size_t i = 0; i < hs->size; i++) {
+			if (hs->v[i] != 0)
+				hashset_add(&bigger, hs->v[i]);
+		}
+		free(hs->v);
+		*hs = bigger;
+	}
+	for (size_t i = h & (hs->size - 1);; i = (i + 1) & (hs->size - 1)) {
+		if (hs->v[i] == 0) {
+			hs->v[i] = h;
+			hs->n++;
+			return;
+		}
+	}
+}
+
+static void
+hashset_clear(struct hashset *hs)
+{
+	free(hs->v);
+	memset(hs, 0, sizeof *hs);
+}
+
 struct importer {
 	struct cmd_ctx *ctx;
 	struct store *store;
@@ -73,7 +126,15 @@ struct importer {
 	size_t failed;		/* index of the row that failed, or -1 */
 	char *failed_why;
 	struct import_stats attempt;
+	/* A dry run throws each batch away: the keys of the rows it made
+	 * are kept here, so a later row with the same key is still seen as
+	 * a duplicate. */
+	struct hashset dry_seen;
+	struct hashset dry_attempt;
 };
+
+#define DRY_EARLIER UINT32_MAX	/* a duplicate of a row a dry run made */
+#define KEY_HASHES_MAX 8
 
 static double
 now_s(void)
@@ -721,6 +782,44 @@ resolve_links(struct importer *im, struct store *s, struct txn *t,
 	return ST_OK;
 }
 
+static bool
+dry_made(struct importer *im, struct store *s, const struct field *f,
+    const char *value)
+{
+	uint64_t h[KEY_HASHES_MAX];
+	size_t n = store_key_hashes(s, f, value, h, KEY_HASHES_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		if (hashset_has(&im->dry_seen, h[i]))
+			return true;
+	}
+	return false;
+}
+
+/* A dry run's new row: its keys, kept if the batch gets through. */
+static void
+dry_remember(struct importer *im, struct store *s, const struct record *r)
+{
+	for (size_t i = 0; i < im->nkeys; i++) {
+		const struct field *f = im->keys[i];
+		struct strv values;
+
+		if (f == NULL)
+			continue;
+		strv_init(&values);
+		strv_split(&values, record_get(r, f->name), "\n");
+		for (size_t j = 0; j < values.n; j++) {
+			uint64_t h[KEY_HASHES_MAX];
+			size_t n = store_key_hashes(s, f, values.v[j], h,
+			    KEY_HASHES_MAX);
+
+			for (size_t k = 0; k < n; k++)
+				hashset_add(&im->dry_attempt, h[k]);
+		}
+		strv_free(&values);
+	}
+}
+
 /* The existing record this row duplicates, by the first key that
  * matches; 0 when none. */
 static int
@@ -765,6 +864,11 @@ find_duplicate(struct importer *im, struct store *s, struct txn *t,
 				*dup = ids[0];
 				*which = xasprintf("%s '%s'", f->name,
 				    values.v[j]);
+			} else if (im->o->dry_run &&
+			    dry_made(im, s, f, values.v[j])) {
+				*dup = DRY_EARLIER;
+				*which = xasprintf("%s '%s' (an earlier row of "
+				    "this file)", f->name, values.v[j]);
 			}
 		}
 		strv_free(&values);
@@ -850,12 +954,19 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 			free(which);
 			return ST_OK;
 		case DUP_FAIL:
-			*why = xasprintf("duplicate: %s already belongs to %s %u",
-			    which, im->e->name, dup);
+			if (dup == DRY_EARLIER)
+				*why = xasprintf("duplicate: %s", which);
+			else
+				*why = xasprintf("duplicate: %s already belongs "
+				    "to %s %u", which, im->e->name, dup);
 			free(which);
 			return ST_EXISTS;
 		case DUP_UPDATE:
 			free(which);
+			if (dup == DRY_EARLIER) {
+				im->attempt.updated++;
+				return ST_OK;
+			}
 			return update_existing(im, s, t, p, dup);
 		}
 	}
@@ -863,6 +974,8 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 	record_copy(&r, &p->rec);
 	mark_imported(im->e, &r);
 	rc = store_create(s, t, im->e, &r);
+	if (rc == ST_OK && im->o->dry_run)
+		dry_remember(im, s, &r);
 	record_free(&r);
 	if (rc == ST_OK)
 		im->attempt.created++;
@@ -884,6 +997,7 @@ batch_txn(struct store *s, struct txn *t, void *arg)
 	int rc = ST_OK;
 
 	memset(&im->attempt, 0, sizeof im->attempt);
+	hashset_clear(&im->dry_attempt);
 	for (size_t i = b->from; i < b->to; i++) {
 		struct pending *p = &im->rows[i];
 		char *why = NULL;
@@ -928,10 +1042,17 @@ dry_txn(struct store *s, struct txn *t, void *arg)
 	int rc = batch_txn(s, t, arg);
 
 	if (rc == ST_OK) {
+		struct hashset *made = &b->im->dry_attempt;
+
 		b->im->st.created += b->im->attempt.created;
 		b->im->st.updated += b->im->attempt.updated;
 		b->im->st.unchanged += b->im->attempt.unchanged;
 		b->im->st.skipped += b->im->attempt.skipped;
+		for (size_t i = 0; i < made->size; i++) {
+			if (made->v[i] != 0)
+				hashset_add(&b->im->dry_seen, made->v[i]);
+		}
+		hashset_clear(made);
 		return ST_NOTFOUND;	/* anything but OK: abort */
 	}
 	return rc;
@@ -1299,6 +1420,8 @@ importer_free(struct importer *im)
 		pending_free(&im->rows[i]);
 	free(im->rows);
 	free(im->failed_why);
+	hashset_clear(&im->dry_seen);
+	hashset_clear(&im->dry_attempt);
 	free(im->last_msg);
 	reader_close(im->rd);
 	source_close(&im->src);

@@ -534,6 +534,31 @@ lookup_keys(struct store_index *ix, const char *value, struct keyset *ks)
 	record_free(&probe);
 }
 
+/* FNV-1a of each index key store_lookup would look for: how a dry run
+ * remembers the keys of rows it wrote and threw away. */
+size_t
+store_key_hashes(struct store *s, const struct field *f, const char *value,
+    uint64_t *out, size_t max)
+{
+	struct store_index *ix = index_of(s, f, true);
+	struct keyset ks;
+	size_t n = 0;
+
+	if (ix == NULL)
+		return 0;
+	lookup_keys(ix, value, &ks);
+	for (size_t i = 0; i < ks.n && n < max; i++) {
+		const unsigned char *p = (const unsigned char *)ks.v[i].data;
+		uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)f;
+
+		for (size_t j = 0; j < ks.v[i].len; j++)
+			h = (h ^ p[j]) * 1099511628211ULL;
+		out[n++] = h;
+	}
+	keyset_free(&ks);
+	return n;
+}
+
 static int
 lookup_ids(struct store *s, struct txn *t, const struct field *f,
     const char *value, uint32_t *ids, size_t max, size_t *n,

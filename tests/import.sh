@@ -22,6 +22,21 @@ expect_err "dry run, nothing written: 2 read, 2 created" "and the outcome"
 [ "$(count customer)" -eq 0 ]
 ok $? "a dry run writes nothing"
 
+# A dry run throws every batch away, yet still sees a row duplicating one
+# of an earlier batch, as the import itself will.
+awk 'BEGIN { print "Name,Email"
+	for (i = 1; i <= 4500; i++) printf "批%d,b%d@example.cn\n", i, i
+	print "又一个,B7@Example.CN" }' >"$TMPD/dups.csv"
+run import "$TMPD/dups.csv" --form customer --key email --dry-run
+expect_err "dry run, nothing written: 4501 read, 4500 created, 1 updated" \
+	"a dry run sees a duplicate of a row 4,000 rows back"
+run import "$TMPD/dups.csv" --form customer --key email --on-duplicate fail \
+	--dry-run
+expect_err "dups.csv:4502: duplicate: email 'B7@example.cn' (an earlier row" \
+	"  and names it when duplicates fail"
+[ "$(count customer)" -eq 0 ]
+ok $? "  writing nothing"
+
 run import "$TMPD/a.csv" --form customer
 expect_rc 0 "import a clean file"
 expect_err "2 read, 2 created, 0 updated, 0 rejected" "the summary counts"
