@@ -418,8 +418,9 @@ callbacks_check(struct desk *d)
 	free(ds.first);
 }
 
-/* True when a screen ticked or the store was read: the whole screen is
- * drawn again; otherwise only the top line's timer moves. */
+/* True when a screen ticked, or the store had news (the agent's record
+ * changed, a message came): the whole screen is drawn again; otherwise
+ * only the top line's timer moves. */
 bool
 desk_poll(struct desk *d)
 {
@@ -443,11 +444,17 @@ desk_poll(struct desk *d)
 		}
 	}
 	if (now - sv->state_ms >= POLL_STATE_MS) {
+		unsigned seq = d->msg_seq;
+		uint32_t version = sv->agent.version;
+		bool had = sv->have_agent;
+
 		sv->state_ms = now;
 		state_refresh(d);
 		wrap_up_check(d);
 		callbacks_check(d);
-		changed = true;
+		/* Most polls find nothing new: then the top line will do. */
+		changed = changed || d->msg_seq != seq || had != sv->have_agent ||
+		    version != sv->agent.version;
 	}
 	return changed;
 }

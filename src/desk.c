@@ -169,6 +169,7 @@ desk_set_message(struct desk *d, bool error, const char *fmt, va_list ap)
 	free(d->msg);
 	d->msg = xvasprintf(fmt, ap);
 	d->msg_error = error;
+	d->msg_seq++;
 }
 
 void

@@ -1165,6 +1165,7 @@ struct desk {
 	struct desk_screen *top;
 	char *msg;
 	bool msg_error;
+	unsigned msg_seq;	/* counts messages set: has one come? */
 	bool quit;
 	attr_t attrs[DA_COUNT];
 	int cursor_y;		/* where the terminal cursor goes; -1 hidden */
