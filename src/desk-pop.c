@@ -465,20 +465,28 @@ pop_take(struct desk *d, int i)
 {
 	struct desk_pop *p = d->pop;
 	struct pop_event ev;
-	char *line, *why;
+	char *line, *why = NULL;
 	int r = notify_read_line(&p->conns[i], &line);
 	int64_t t0 = pop_now_us();
 
 	if (r == 0)
 		return false;
-	if (r > 0 && pop_notice_take(d, line)) {
-		free(line);
-		notify_conn_close(&p->conns[i]);
-		return true;
+	/* A call, as tcrm pop writes it, is read once, not first tried as
+	 * a supervisor's notice; anything else is tried both ways. */
+	if (r > 0 && (strstr(line, "\"event\":\"call\"") == NULL ||
+	    pop_event_decode(line, &ev, &why) != 0)) {
+		free(why);
+		why = NULL;
+		if (pop_notice_take(d, line)) {
+			free(line);
+			notify_conn_close(&p->conns[i]);
+			return true;
+		}
+		if (pop_event_decode(line, &ev, &why) != 0)
+			r = -1;
 	}
-	if (r < 0 || pop_event_decode(line, &ev, &why) != 0) {
-		if (r > 0)
-			free(why);
+	if (r < 0) {
+		free(why);
 		free(line);
 		notify_conn_close(&p->conns[i]);
 		return false;
