@@ -530,7 +530,7 @@ agi_called(const struct agi *a)
 
 /* Pop agi_arg_1's desks, when the role allows; the number reached. */
 static size_t
-agi_pop(struct agi *a, const char *caller)
+agi_pop(struct agi *a, const char *caller, const struct pop_matches *ms)
 {
 	struct pop_event ev;
 	size_t reached = 0;
@@ -547,6 +547,10 @@ agi_pop(struct agi *a, const char *caller)
 		agi_take(&ev.called, "");
 	if (!pop_text_ok(ev.call_id, POP_TEXT_MAX))
 		agi_take(&ev.call_id, "");
+	if (ms->n == 1) {
+		ev.customer = ms->v[0].customer;
+		ev.contact = ms->v[0].contact;
+	}
 	pop_push(a->ctx, a->agent, &ev, AGI_TIMEOUT_MS, false, &reached);
 	pop_event_free(&ev);
 	return reached;
@@ -594,7 +598,7 @@ cmd_agi_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (ms.n == 1 && a.agent != NULL && *a.agent != '\0')
 		pop_warm(ctx->store, ms.v[0].customer);
-	popped = strlen(caller) <= POP_TEXT_MAX ? agi_pop(&a, caller) : 0;
+	popped = strlen(caller) <= POP_TEXT_MAX ? agi_pop(&a, caller, &ms) : 0;
 	snprintf(n, sizeof n, "%u", ms.n == 1 ? ms.v[0].customer : 0);
 	agi_set(&a, "TCRM_CUSTOMER_ID", ms.n == 1 ? n : "");
 	agi_set(&a, "TCRM_CUSTOMER_NAME", ms.n == 1 ? ms.v[0].name : "");

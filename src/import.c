@@ -131,6 +131,7 @@ struct importer {
 	 * a duplicate. */
 	struct hashset dry_seen;
 	struct hashset dry_attempt;
+	struct hashset dry_ids;	/* ids this batch's thrown-away rows got */
 };
 
 #define DRY_EARLIER UINT32_MAX	/* a duplicate of a row a dry run made */
@@ -954,8 +955,13 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 			free(which);
 			return ST_OK;
 		case DUP_FAIL:
+			/* A dry run's own row has an id that will never be. */
 			if (dup == DRY_EARLIER)
 				*why = xasprintf("duplicate: %s", which);
+			else if (im->o->dry_run &&
+			    hashset_has(&im->dry_ids, dup))
+				*why = xasprintf("duplicate: %s (an earlier row "
+				    "of this file)", which);
 			else
 				*why = xasprintf("duplicate: %s already belongs "
 				    "to %s %u", which, im->e->name, dup);
@@ -974,8 +980,10 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 	record_copy(&r, &p->rec);
 	mark_imported(im->e, &r);
 	rc = store_create(s, t, im->e, &r);
-	if (rc == ST_OK && im->o->dry_run)
+	if (rc == ST_OK && im->o->dry_run) {
 		dry_remember(im, s, &r);
+		hashset_add(&im->dry_ids, r.id);
+	}
 	record_free(&r);
 	if (rc == ST_OK)
 		im->attempt.created++;
@@ -998,6 +1006,7 @@ batch_txn(struct store *s, struct txn *t, void *arg)
 
 	memset(&im->attempt, 0, sizeof im->attempt);
 	hashset_clear(&im->dry_attempt);
+	hashset_clear(&im->dry_ids);
 	for (size_t i = b->from; i < b->to; i++) {
 		struct pending *p = &im->rows[i];
 		char *why = NULL;
@@ -1422,6 +1431,7 @@ importer_free(struct importer *im)
 	free(im->failed_why);
 	hashset_clear(&im->dry_seen);
 	hashset_clear(&im->dry_attempt);
+	hashset_clear(&im->dry_ids);
 	free(im->last_msg);
 	reader_close(im->rd);
 	source_close(&im->src);

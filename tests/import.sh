@@ -26,14 +26,17 @@ ok $? "a dry run writes nothing"
 # of an earlier batch, as the import itself will.
 awk 'BEGIN { print "Name,Email"
 	for (i = 1; i <= 4500; i++) printf "批%d,b%d@example.cn\n", i, i
-	print "又一个,B7@Example.CN" }' >"$TMPD/dups.csv"
+	print "又一个,B7@Example.CN"; print "再一个,b4400@example.cn" }' \
+	>"$TMPD/dups.csv"
 run import "$TMPD/dups.csv" --form customer --key email --dry-run
-expect_err "dry run, nothing written: 4501 read, 4500 created, 1 updated" \
+expect_err "dry run, nothing written: 4502 read, 4500 created, 2 updated" \
 	"a dry run sees a duplicate of a row 4,000 rows back"
 run import "$TMPD/dups.csv" --form customer --key email --on-duplicate fail \
 	--dry-run
 expect_err "dups.csv:4502: duplicate: email 'B7@example.cn' (an earlier row" \
 	"  and names it when duplicates fail"
+expect_err "dups.csv:4503: duplicate: email 'b4400@example.cn' (an earlier row" \
+	"  one in the same batch too, with no id that will never be"
 [ "$(count customer)" -eq 0 ]
 ok $? "  writing nothing"
 
