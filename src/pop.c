@@ -434,39 +434,24 @@ pop_lookup(struct store *s, const char *number, unsigned role,
 
 struct hint_run {
 	struct lookup_run lr;
-	const char *key;	/* the caller's index key */
 	uint32_t customer, contact;
 };
 
 /* True when a phone field of e that the role may read and the store
- * indexes holds the number with this key. */
+ * indexes holds the number, in any spelling. */
 static bool
-record_has_number(const struct entity *e, const struct record *r,
-    unsigned role, const char *key)
+record_has_number(struct store *s, const struct entity *e,
+    const struct record *r, unsigned role, const char *number)
 {
-	char k[PHONE_DIGITS_MAX + PHONE_EXT_MAX + 2];
-	bool found = false;
-
-	for (size_t i = 0; i < e->nfields && !found; i++) {
+	for (size_t i = 0; i < e->nfields; i++) {
 		const struct field *f = &e->fields[i];
-		struct strv items;
-		struct phone ph;
 
-		if ((f->type != FT_PHONES && f->type != FT_PHONE) ||
-		    f->index != IX_PHONE || !field_readable(f, role))
-			continue;
-		strv_init(&items);
-		strv_split(&items, record_get(r, f->name), "\n");
-		for (size_t j = 0; j < items.n && !found; j++) {
-			if (phone_parse(items.v[j], getenv("TCRM_COUNTRY"), &ph,
-			    NULL) != 0)
-				continue;
-			phone_key(&ph, k, sizeof k);
-			found = strcmp(k, key) == 0;
-		}
-		strv_free(&items);
+		if ((f->type == FT_PHONES || f->type == FT_PHONE) &&
+		    f->index == IX_PHONE && field_readable(f, role) &&
+		    store_values_meet(s, f, number, record_get(r, f->name)))
+			return true;
 	}
-	return found;
+	return false;
 }
 
 static int
@@ -496,7 +481,7 @@ hint_check(struct store *s, struct txn *t, struct hint_run *hr, bool *ok)
 		record_free(&r);
 		return ST_OK;
 	}
-	*ok = record_has_number(e, &r, hr->lr.role, hr->key);
+	*ok = record_has_number(s, e, &r, hr->lr.role, hr->lr.number);
 	if (*ok)
 		rc = match_add(s, t, &hr->lr, hr->customer, hr->contact,
 		    hr->contact != 0 ? record_get(&r, "name") : NULL);
@@ -523,19 +508,17 @@ int
 pop_lookup_hinted(struct store *s, const char *number, unsigned role,
     uint32_t customer, uint32_t contact, struct pop_matches *out)
 {
-	struct hint_run hr = { { number, role, POP_MATCHES_MAX, out }, NULL,
+	struct hint_run hr = { { number, role, POP_MATCHES_MAX, out },
 	    customer, contact };
-	char key[PHONE_DIGITS_MAX + PHONE_EXT_MAX + 2];
 	struct phone ph;
 
 	if (customer == 0)
 		return pop_lookup(s, number, role, out);
 	out->v = NULL;
 	out->n = 0;
+	/* "anonymous", "unknown" and the like match nobody. */
 	if (phone_parse(number, getenv("TCRM_COUNTRY"), &ph, NULL) != 0)
 		return ST_OK;
-	phone_key(&ph, key, sizeof key);
-	hr.key = key;
 	return store_run(s, hint_txn, &hr);
 }
 

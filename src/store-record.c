@@ -536,17 +536,45 @@ lookup_keys(struct store_index *ix, const char *value, struct keyset *ks)
 
 /* FNV-1a of each index key store_lookup would look for: how a dry run
  * remembers the keys of rows it wrote and threw away. */
+static void
+value_keys(struct store *s, const struct field *f, const char *value,
+    struct keyset *ks)
+{
+	struct store_index *ix = index_of(s, f, true);
+
+	ks->v = NULL;
+	ks->n = 0;
+	if (ix != NULL)
+		lookup_keys(ix, value, ks);
+}
+
+bool
+store_values_meet(struct store *s, const struct field *f, const char *a,
+    const char *b)
+{
+	struct keyset ka, kb;
+	bool meet = false;
+
+	value_keys(s, f, a, &ka);
+	value_keys(s, f, b, &kb);
+	for (size_t i = 0; i < ka.n && !meet; i++) {
+		for (size_t j = 0; j < kb.n && !meet; j++)
+			meet = ka.v[i].len == kb.v[j].len &&
+			    memcmp(ka.v[i].data, kb.v[j].data, ka.v[i].len) == 0;
+	}
+	keyset_free(&ka);
+	keyset_free(&kb);
+	return meet;
+}
+
 size_t
 store_key_hashes(struct store *s, const struct field *f, const char *value,
     uint64_t *out, size_t max)
 {
-	struct store_index *ix = index_of(s, f, true);
 	struct keyset ks;
 	size_t n = 0;
 
-	if (ix == NULL)
-		return 0;
-	lookup_keys(ix, value, &ks);
+	value_keys(s, f, value, &ks);
 	for (size_t i = 0; i < ks.n && n < max; i++) {
 		const unsigned char *p = (const unsigned char *)ks.v[i].data;
 		uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)f;

@@ -443,8 +443,12 @@ int store_find(struct store *, const char *query, const struct entity *only,
  * in any spelling, an email in any case); at most max. */
 int store_lookup(struct store *, struct txn *, const struct field *,
     const char *value, uint32_t *ids, size_t max, size_t *n);
-/* Hashes of the index keys store_lookup would look for value under;
- * at most max, how many. */
+/* True when f's index files a and b under a common key: the same phone
+ * number in any spelling, among a list's. */
+bool store_values_meet(struct store *, const struct field *, const char *a,
+    const char *b);
+/* Hashes of the index keys store_lookup would look for value under; at
+ * most max, how many. */
 size_t store_key_hashes(struct store *, const struct field *,
     const char *value, uint64_t *out, size_t max);
 int store_lookup_for_update(struct store *, struct txn *,
