@@ -418,9 +418,8 @@ callbacks_check(struct desk *d)
 	free(ds.first);
 }
 
-/* True when a screen ticked, or the store had news (the agent's record
- * changed, a message came): the whole screen is drawn again; otherwise
- * only the top line's timer moves. */
+/* True when a screen ticked or the agent's record changed: the whole
+ * screen is drawn again; otherwise only the top line's timer moves. */
 bool
 desk_poll(struct desk *d)
 {
@@ -444,7 +443,6 @@ desk_poll(struct desk *d)
 		}
 	}
 	if (now - sv->state_ms >= POLL_STATE_MS) {
-		unsigned seq = d->msg_seq;
 		uint32_t version = sv->agent.version;
 		bool had = sv->have_agent;
 
@@ -452,8 +450,9 @@ desk_poll(struct desk *d)
 		state_refresh(d);
 		wrap_up_check(d);
 		callbacks_check(d);
-		/* Most polls find nothing new: then the top line will do. */
-		changed = changed || d->msg_seq != seq || had != sv->have_agent ||
+		/* Most polls find nothing new (a message is the loop's to
+		 * see): then the top line will do. */
+		changed = changed || had != sv->have_agent ||
 		    version != sv->agent.version;
 	}
 	return changed;

@@ -130,17 +130,24 @@ desk_push(struct desk *d, const struct desk_screen_ops *ops, void *data)
 	d->top = s;
 }
 
-void
-desk_pop(struct desk *d)
+/* The top screen off and freed; the one below is not told. */
+static void
+desk_drop(struct desk *d)
 {
 	struct desk_screen *s = d->top;
 
-	if (s == NULL)
-		return;
 	d->top = s->below;
 	if (s->ops->free != NULL)
 		s->ops->free(d, s);
 	free(s);
+}
+
+void
+desk_pop(struct desk *d)
+{
+	if (d->top == NULL)
+		return;
+	desk_drop(d);
 	if (d->top != NULL && d->top->ops->resume != NULL)
 		d->top->ops->resume(d, d->top);
 }
@@ -155,12 +162,8 @@ desk_unwind_clean(struct desk *d)
 	struct desk_screen *s;
 
 	while ((s = d->top) != NULL && s->below != NULL &&
-	    (s->ops->dirty == NULL || !s->ops->dirty(s))) {
-		d->top = s->below;
-		if (s->ops->free != NULL)
-			s->ops->free(d, s);
-		free(s);
-	}
+	    (s->ops->dirty == NULL || !s->ops->dirty(s)))
+		desk_drop(d);
 }
 
 static void
@@ -556,13 +559,16 @@ static void
 desk_loop(struct desk *d)
 {
 	int key, n;
-
 	bool full = true;
+	unsigned drawn_msg = d->msg_seq;
 
 	while (!d->quit && d->top != NULL && !store_stop_signal) {
-		if (desk_poll(d) || full)
+		/* A tick with no news, no message and no key moves only the
+		 * top line's timer. */
+		if (desk_poll(d) || full || d->msg_seq != drawn_msg) {
 			desk_draw(d);
-		else
+			drawn_msg = d->msg_seq;
+		} else
 			desk_draw_clock(d);
 		full = true;
 		desk_pop_drawn(d);
@@ -670,14 +676,8 @@ desk_new(struct cmd_ctx *ctx)
 void
 desk_free(struct desk *d)
 {
-	while (d->top != NULL) {
-		struct desk_screen *s = d->top;
-
-		d->top = s->below;
-		if (s->ops->free != NULL)
-			s->ops->free(d, s);
-		free(s);
-	}
+	while (d->top != NULL)
+		desk_drop(d);
 	desk_svc_free(d);
 	free(d->msg);
 	free(d);
