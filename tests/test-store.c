@@ -586,3 +586,33 @@ Test(store, reindex_rebuilds_and_verify_stays_clean)
 	hits_free(&h);
 	cr_assert_eq(verify_problems(), 0);
 }
+
+/* Two mutexes per page of cache besides the sessions': a fixed count ran
+ * out once a 1 GiB cache filled, and then nothing could open the store. */
+Test(store, mutexes_grow_with_the_cache)
+{
+	char *path, *cmd;
+	u_int32_t max = 0;
+	FILE *fp;
+
+	cr_assert_eq(fx_store->env->mutex_get_max(fx_store->env, &max), 0);
+	cr_expect_geq(max, 200000u + 2u * (128u * 1024 * 1024 / 4096),
+	    "default cache: %u mutexes", max);
+	store_close(fx_store);
+	fx_store = NULL;
+	cmd = xasprintf("rm -f '%s'/__db.0*", fx_home);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	path = xasprintf("%s/DB_CONFIG", fx_home);
+	fp = fopen(path, "a");
+	cr_assert_not_null(fp);
+	fputs("set_cachesize 1 0 1\n", fp);
+	fclose(fp);
+	free(path);
+	fx_store = fx_open("tester");
+	cr_assert_eq(fx_store->env->mutex_get_max(fx_store->env, &max), 0);
+	cr_expect_geq(max, 200000u + 2u * (1024u * 1024 * 1024 / 4096),
+	    "1 GiB cache: %u mutexes", max);
+	cr_expect_neq(fx_add("customer", "name", "张三", NULL), 0u,
+	    "and the store works");
+}
