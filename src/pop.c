@@ -59,14 +59,34 @@ json_set_text(json_t *o, const char *key, const char *value)
 		json_object_set_new(o, key, json_string(value));
 }
 
+/* A message of this protocol: its version and what it is. */
+static json_t *
+pop_object(const char *event)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "v", json_integer(POP_VERSION));
+	json_object_set_new(o, "event", json_string(event));
+	return o;
+}
+
+/* The message as one line (without its newline); o is used up. */
+static char *
+pop_line(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT), *out;
+
+	json_decref(o);
+	out = xstrdup(s != NULL ? s : "{}");
+	free(s);
+	return out;
+}
+
 char *
 pop_event_encode(const struct pop_event *ev)
 {
-	json_t *o = json_object();
-	char *s, *out;
+	json_t *o = pop_object("call");
 
-	json_object_set_new(o, "v", json_integer(POP_VERSION));
-	json_object_set_new(o, "event", json_string("call"));
 	json_set_text(o, "caller", ev->caller);
 	json_set_text(o, "called", ev->called);
 	json_set_text(o, "call_id", ev->call_id);
@@ -78,11 +98,7 @@ pop_event_encode(const struct pop_event *ev)
 		json_object_set_new(m, "contact", json_integer(ev->contact));
 		json_object_set_new(o, "match", m);
 	}
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	out = xstrdup(s != NULL ? s : "{}");
-	free(s);
-	return out;
+	return pop_line(o);
 }
 
 static json_t *
@@ -201,21 +217,14 @@ static const char *const pop_screens[] = { "card", "chooser", "form",
 char *
 pop_ack_encode(const struct pop_ack *a)
 {
-	json_t *o = json_object();
-	char *s, *out;
+	json_t *o = pop_object("drawn");
 
-	json_object_set_new(o, "v", json_integer(POP_VERSION));
-	json_object_set_new(o, "event", json_string("drawn"));
 	json_object_set_new(o, "us", json_integer(a->us));
 	json_object_set_new(o, "lookup_us", json_integer(a->lookup_us));
 	json_object_set_new(o, "open_us", json_integer(a->open_us));
 	json_object_set_new(o, "matches", json_integer((json_int_t)a->matches));
 	json_object_set_new(o, "screen", json_string(a->screen));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	out = xstrdup(s != NULL ? s : "{}");
-	free(s);
-	return out;
+	return pop_line(o);
 }
 
 /* A part of the time, if the desk said (older desks do not). */
@@ -725,11 +734,8 @@ static const char *const notice_actions[] = { "notify", "raise_priority",
 char *
 pop_notice_encode(const struct sweep_escalation *st)
 {
-	json_t *o = json_object();
-	char *s, *out;
+	json_t *o = pop_object("notice");
 
-	json_object_set_new(o, "v", json_integer(POP_VERSION));
-	json_object_set_new(o, "event", json_string("notice"));
 	json_set_text(o, "ticket", st->number);
 	json_set_text(o, "subject", st->subject);
 	json_set_text(o, "queue", st->queue);
@@ -738,11 +744,7 @@ pop_notice_encode(const struct sweep_escalation *st)
 	json_object_set_new(o, "percent", json_integer(st->percent));
 	json_object_set_new(o, "action",
 	    json_string(notice_actions[st->action]));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	out = xstrdup(s != NULL ? s : "{}");
-	free(s);
-	return out;
+	return pop_line(o);
 }
 
 static int
