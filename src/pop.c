@@ -308,12 +308,34 @@ matches_have(const struct pop_matches *ms, uint32_t customer)
 	return false;
 }
 
+/* The customer record r as a match (its unreadable fields emptied). */
+static void
+match_take(const struct entity *e, struct lookup_run *lr, uint32_t customer,
+    uint32_t contact, const char *contact_name, struct record *r)
+{
+	struct pop_match *m;
+
+	if (matches_have(lr->out, customer) || lr->out->n >= lr->max)
+		return;
+	record_hide_unreadable(e, r, lr->role);
+	lr->out->v = xreallocarray(lr->out->v, lr->out->n + 1,
+	    sizeof *lr->out->v);
+	m = &lr->out->v[lr->out->n++];
+	m->customer = customer;
+	m->contact = contact;
+	m->name = xstrdup(record_get(r, "name"));
+	m->company = xstrdup(record_get(r, "company"));
+	m->phones = xstrdup(record_get(r, "phones"));
+	m->contact_name = xstrdup(contact_name ? contact_name : "");
+	m->tier = xstrdup(record_get(r, "tier"));
+	m->status = xstrdup(record_get(r, "status"));
+}
+
 static int
 match_add(struct store *s, struct txn *t, struct lookup_run *lr,
     uint32_t customer, uint32_t contact, const char *contact_name)
 {
 	const struct entity *e = forms_entity(store_forms(s), "customer");
-	struct pop_match *m;
 	struct record r;
 	int rc;
 
@@ -323,18 +345,7 @@ match_add(struct store *s, struct txn *t, struct lookup_run *lr,
 		return ST_OK;
 	if (rc != ST_OK)
 		return rc;
-	record_hide_unreadable(e, &r, lr->role);
-	lr->out->v = xreallocarray(lr->out->v, lr->out->n + 1,
-	    sizeof *lr->out->v);
-	m = &lr->out->v[lr->out->n++];
-	m->customer = customer;
-	m->contact = contact;
-	m->name = xstrdup(record_get(&r, "name"));
-	m->company = xstrdup(record_get(&r, "company"));
-	m->phones = xstrdup(record_get(&r, "phones"));
-	m->contact_name = xstrdup(contact_name ? contact_name : "");
-	m->tier = xstrdup(record_get(&r, "tier"));
-	m->status = xstrdup(record_get(&r, "status"));
+	match_take(e, lr, customer, contact, contact_name, &r);
 	record_free(&r);
 	return ST_OK;
 }
@@ -491,9 +502,12 @@ hint_check(struct store *s, struct txn *t, struct hint_run *hr, bool *ok)
 		return ST_OK;
 	}
 	*ok = record_has_number(s, e, &r, hr->lr.role, hr->lr.number);
-	if (*ok)
+	/* A customer's own number: the record read is the match. */
+	if (*ok && hr->contact == 0)
+		match_take(cust, &hr->lr, hr->customer, 0, NULL, &r);
+	else if (*ok)
 		rc = match_add(s, t, &hr->lr, hr->customer, hr->contact,
-		    hr->contact != 0 ? record_get(&r, "name") : NULL);
+		    record_get(&r, "name"));
 	record_free(&r);
 	return rc;
 }
