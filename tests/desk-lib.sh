@@ -88,7 +88,7 @@ expect_screen() {
 # expect_gone NAME PATTERN DESCRIPTION: the pattern is not (or no longer)
 # on the screen.
 expect_gone() {
-	eg_n=30
+	eg_n=100
 	while [ "$eg_n" -gt 0 ]; do
 		SCREEN=$(screen "$1")
 		printf '%s\n' "$SCREEN" | grep -Eq -- "$2" || break
