@@ -117,10 +117,75 @@ walk_ids(struct store *s, DB_TXN *tid, struct store_index *ix,
 	return ST_OK;
 }
 
-/* Prefix index keys carry the result's fields: no primary read. */
+/* A name search gathers index keys first and reads only the records it
+ * will show: each index gives up to room candidates, the lot is put in
+ * key order, and the first room of them are read. */
+struct cand {
+	struct store_entity *se;
+	uint32_t id;
+	char *key;		/* the word start it matched, up to its NUL */
+};
+
+struct cands {
+	struct cand *v;
+	size_t n, size;
+};
+
+static bool
+cands_have(const struct cands *cs, const struct store_entity *se,
+    uint32_t id)
+{
+	for (size_t i = 0; i < cs->n; i++) {
+		if (cs->v[i].se == se && cs->v[i].id == id)
+			return true;
+	}
+	return false;
+}
+
+static void
+cands_add(struct cands *cs, struct store_entity *se, uint32_t id,
+    const char *key, size_t len)
+{
+	if (cs->n == cs->size) {
+		cs->size = cs->size ? cs->size * 2 : 32;
+		cs->v = xreallocarray(cs->v, cs->size, sizeof *cs->v);
+	}
+	cs->v[cs->n].se = se;
+	cs->v[cs->n].id = id;
+	cs->v[cs->n].key = xstrndup(key, len);
+	cs->n++;
+}
+
+static void
+cands_free(struct cands *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		free(cs->v[i].key);
+	free(cs->v);
+	memset(cs, 0, sizeof *cs);
+}
+
+/* Ties (the same name) go by entity, then by id: the oldest first. */
+static int
+cand_cmp(const void *pa, const void *pb)
+{
+	const struct cand *a = pa, *b = pb;
+	int c = strcmp(a->key, b->key);
+
+	if (c != 0)
+		return c;
+	if (a->se != b->se)
+		return a->se < b->se ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Up to limit records of ix whose key starts with prefix. A key is the
+ * folded word start and its NUL (an older layout adds the result row
+ * after the NUL, which is ignored); the data is the record's id. */
 static int
 walk_prefix(struct store *s, DB_TXN *tid, struct store_index *ix,
-    const char *prefix, struct found *f, size_t limit)
+    const char *prefix, const struct found *f, struct cands *cs,
+    size_t limit)
 {
 	size_t plen = strlen(prefix), taken = 0;
 	DBT k, d;
@@ -136,7 +201,6 @@ walk_prefix(struct store *s, DB_TXN *tid, struct store_index *ix,
 	for (ret = c->get(c, &k, &d, DB_SET_RANGE); ret == 0 && taken < limit;
 	    ret = c->get(c, &k, &d, DB_NEXT)) {
 		const char *key = k.data, *nul;
-		struct hit h;
 		uint32_t id;
 
 		if (k.size < plen || memcmp(key, prefix, plen) != 0)
@@ -145,13 +209,10 @@ walk_prefix(struct store *s, DB_TXN *tid, struct store_index *ix,
 		if (d.size != 4 || nul == NULL)
 			continue;
 		id = st_u32_key(d.data);
-		if (found_has(f, ix->owner->entity, id))
+		if (found_has(f, ix->owner->entity, id) ||
+		    cands_have(cs, ix->owner, id))
 			continue;
-		memset(&h, 0, sizeof h);
-		h.entity = ix->owner->entity;
-		h.id = id;
-		st_hit_unpack(nul + 1, k.size - (size_t)(nul + 1 - key), &h);
-		found_add(f, &h, key);
+		cands_add(cs, ix->owner, id, key, (size_t)(nul - key));
 		taken++;
 	}
 	c->close(c);
@@ -183,23 +244,15 @@ find_by_kind(struct store *s, DB_TXN *tid, const char *key,
 	return ST_OK;
 }
 
-static int
-cmp_index(const void *a, const void *b, void *arg)
-{
-	char **keys = arg;
-
-	return strcmp(keys[*(const size_t *)a], keys[*(const size_t *)b]);
-}
-
-/* Name hits from several indexes, merged in key order and cut. */
+/* Name hits from every prefix index, in key order, cut to the room
+ * left; a record deleted since its key was read is left out. */
 static int
 find_by_name(struct store *s, DB_TXN *tid, const char *query,
     const struct entity *only, struct found *f)
 {
 	char *folded = utf8_fold(query);
-	size_t first = f->hits->n, room = f->limit - f->hits->n, n;
-	size_t *order;
-	struct hit *sorted;
+	size_t room = f->limit - f->hits->n;
+	struct cands cs = { NULL, 0, 0 };
 	int rc = ST_OK;
 
 	if (folded == NULL)
@@ -211,36 +264,31 @@ find_by_name(struct store *s, DB_TXN *tid, const char *query,
 			struct store_index *ix = &se->indexes[j];
 
 			if (ix->kind == IX_PREFIX && index_searchable(ix, only))
-				rc = walk_prefix(s, tid, ix, folded, f, room);
+				rc = walk_prefix(s, tid, ix, folded, f, &cs,
+				    room);
 		}
 	}
 	free(folded);
-	n = f->hits->n - first;
-	order = xcalloc(n, sizeof *order);
-	for (size_t i = 0; i < n; i++)
-		order[i] = first + i;
-	qsort_r(order, n, sizeof *order, cmp_index, f->sortkeys);
-	sorted = xcalloc(n, sizeof *sorted);
-	for (size_t i = 0; i < n; i++)
-		sorted[i] = f->hits->v[order[i]];
-	for (size_t i = first; i < first + n; i++) {
-		free(f->sortkeys[i]);
-		f->sortkeys[i] = NULL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (i < room)
-			f->hits->v[first + i] = sorted[i];
-		else {
-			free(sorted[i].title);
-			free(sorted[i].subtitle);
-			free(sorted[i].phones);
-			free(sorted[i].email);
+	if (cs.n > 1)
+		qsort(cs.v, cs.n, sizeof *cs.v, cand_cmp);
+	for (size_t i = 0; i < cs.n && f->hits->n < f->limit &&
+	    rc == ST_OK; i++) {
+		struct record r;
+		struct hit h;
+
+		rc = store_get(s, &(struct txn){ tid }, cs.v[i].se->entity,
+		    cs.v[i].id, &r);
+		if (rc == ST_NOTFOUND) {
+			rc = ST_OK;
+			continue;
 		}
+		if (rc != ST_OK)
+			break;
+		st_hit_from_record(cs.v[i].se, &r, &h);
+		found_add(f, &h, cs.v[i].key);
+		record_free(&r);
 	}
-	if (n > room)
-		f->hits->n = first + room;
-	free(sorted);
-	free(order);
+	cands_free(&cs);
 	return rc;
 }
 

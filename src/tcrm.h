@@ -1556,8 +1556,6 @@ void st_index_keys(const struct store_index *, const struct record *,
  * search needs no primary read. */
 void st_hit_from_record(const struct store_entity *, const struct record *,
     struct hit *);
-void st_hit_pack(const struct hit *, struct buf *);
-void st_hit_unpack(const char *, size_t, struct hit *);
 int st_meta_get(struct store *, DB_TXN *, const char *key, struct buf *val,
     u_int32_t flags);
 int st_meta_put(struct store *, DB_TXN *, const char *key, const void *,
