@@ -380,6 +380,8 @@ store_open_all(struct store *s)
 	int gate = open_gate_enter(s);
 	int rc = store_open_all_gated(s);
 
+	if (rc == ST_OK)
+		st_rebuild_stale_indexes(s);
 	open_gate_leave(gate);
 	return rc;
 }

@@ -437,13 +437,19 @@ index_open_handle(struct store *s, struct store_index *ix, DB **dbp,
 	return st_dberr(s, ret, file);
 }
 
+static char *
+index_signature(const struct store_index *ix)
+{
+	return xasprintf("%d/%d/%d", INDEX_LAYOUT, (int)ix->kind,
+	    (int)ix->unique);
+}
+
 static int
 index_check_signature(struct store *s, struct store_index *ix, DB_TXN *tid,
     bool created)
 {
 	char *key = xasprintf("index:%s", ix->name);
-	char *sig = xasprintf("%d/%d/%d", INDEX_LAYOUT, (int)ix->kind,
-	    (int)ix->unique);
+	char *sig = index_signature(ix);
 	struct buf old;
 	int rc;
 
@@ -452,9 +458,7 @@ index_check_signature(struct store *s, struct store_index *ix, DB_TXN *tid,
 	if (rc == ST_NOTFOUND || created)
 		rc = st_meta_put(s, tid, key, sig, strlen(sig));
 	else if (rc == ST_OK && strcmp(old.data, sig) != 0)
-		strv_pushf(&s->notices, "index %s was built by another "
-		    "definition: run `tcrm db reindex %s`", ix->name,
-		    ix->owner->entity->name);
+		ix->stale = true;
 	buf_free(&old);
 	free(sig);
 	free(key);
@@ -564,18 +568,36 @@ index_fill(struct store *s, DB_TXN *tid, struct store_index *ix)
 	return rc;
 }
 
+/* Empty the index and fill it again from the primary, through the
+ * unassociated handle, and record the layout it now has. */
+static int
+index_rebuild(struct store *s, DB_TXN *tid, struct store_index *ix)
+{
+	char *key = xasprintf("index:%s", ix->name);
+	char *sig = index_signature(ix);
+	u_int32_t count;
+	int rc;
+
+	rc = st_dberr(s, ix->raw->truncate(ix->raw, tid, &count, 0), ix->name);
+	if (rc == ST_OK)
+		rc = index_fill(s, tid, ix);
+	if (rc == ST_OK)
+		rc = st_meta_put(s, tid, key, sig, strlen(sig));
+	free(key);
+	free(sig);
+	return rc;
+}
+
 struct reindex {
 	const char *entity;
+	bool stale_only;
 };
 
-/* Empty each index and fill it again from the primary, in one
- * transaction, through the unassociated handle. */
 static int
 reindex_txn(struct store *s, struct txn *t, void *arg)
 {
 	struct reindex *ri = arg;
-	u_int32_t count;
-	int rc = ST_OK, ret;
+	int rc = ST_OK;
 
 	for (size_t i = 0; i < s->nentities && rc == ST_OK; i++) {
 		struct store_entity *se = &s->entities[i];
@@ -583,29 +605,75 @@ reindex_txn(struct store *s, struct txn *t, void *arg)
 		if (ri->entity != NULL && strcmp(se->entity->name, ri->entity))
 			continue;
 		for (size_t j = 0; j < se->nindexes && rc == ST_OK; j++) {
-			struct store_index *ix = &se->indexes[j];
-			char *key = xasprintf("index:%s", ix->name);
-			char *sig = xasprintf("%d/%d/%d", INDEX_LAYOUT,
-			    (int)ix->kind, (int)ix->unique);
-
-			ret = ix->raw->truncate(ix->raw, t->tid, &count, 0);
-			rc = st_dberr(s, ret, ix->name);
-			if (rc == ST_OK)
-				rc = index_fill(s, t->tid, ix);
-			if (rc == ST_OK)
-				rc = st_meta_put(s, t->tid, key, sig,
-				    strlen(sig));
-			free(key);
-			free(sig);
+			if (!ri->stale_only || se->indexes[j].stale)
+				rc = index_rebuild(s, t->tid, &se->indexes[j]);
 		}
 	}
+	return rc;
+}
+
+static void
+clear_stale(struct store *s, const char *entity)
+{
+	for (size_t i = 0; i < s->nentities; i++) {
+		struct store_entity *se = &s->entities[i];
+
+		if (entity != NULL && strcmp(se->entity->name, entity) != 0)
+			continue;
+		for (size_t j = 0; j < se->nindexes; j++)
+			se->indexes[j].stale = false;
+	}
+}
+
+/* An index built by an older key layout or another definition in the
+ * forms no longer matches what a write removes from it: every update of
+ * an old record would fail. The first process to open after the change
+ * rebuilds it (behind the open gate, so once); the rest find it current.
+ * A rebuild that cannot finish (a unique value now shared, say) leaves
+ * the index as it was and says how to finish by hand. */
+int
+st_rebuild_stale_indexes(struct store *s)
+{
+	struct reindex ri = { NULL, true };
+	struct strv names;
+	int rc;
+
+	strv_init(&names);
+	for (size_t i = 0; i < s->nentities; i++) {
+		for (size_t j = 0; j < s->entities[i].nindexes; j++) {
+			if (s->entities[i].indexes[j].stale)
+				strv_push(&names, s->entities[i].indexes[j].name);
+		}
+	}
+	if (names.n == 0) {
+		strv_free(&names);
+		return ST_OK;
+	}
+	rc = store_run(s, reindex_txn, &ri);
+	for (size_t i = 0; i < names.n; i++) {
+		if (rc == ST_OK)
+			strv_pushf(&s->notices, "rebuilt index %s: it was built "
+			    "by an older layout or another definition",
+			    names.v[i]);
+		else
+			strv_pushf(&s->notices, "index %s was built by an "
+			    "older layout or another definition and could not "
+			    "be rebuilt (%s): run `tcrm db reindex`",
+			    names.v[i], store_error(s));
+	}
+	if (rc == ST_OK)
+		clear_stale(s, NULL);
+	strv_free(&names);
 	return rc;
 }
 
 int
 store_reindex(struct store *s, const char *entity)
 {
-	struct reindex ri = { entity };
+	struct reindex ri = { entity, false };
+	int rc = store_run(s, reindex_txn, &ri);
 
-	return store_run(s, reindex_txn, &ri);
+	if (rc == ST_OK)
+		clear_stale(s, entity);
+	return rc;
 }

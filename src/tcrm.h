@@ -1496,6 +1496,7 @@ struct store_index {
 	bool unique;
 	DB *db;				/* associated secondary */
 	DB *raw;			/* same file, read directly */
+	bool stale;			/* built by another layout or definition */
 };
 struct store_entity {
 	const struct entity *entity;
@@ -1543,6 +1544,7 @@ void st_seq_reset(struct store *);
 int st_seq_flush(struct store *, DB_TXN *);
 /* store-index.c */
 int st_open_indexes(struct store *, struct store_entity *, DB_TXN *);
+int st_rebuild_stale_indexes(struct store *);
 void st_close_indexes(struct store_entity *);
 struct keyset {
 	struct buf *v;

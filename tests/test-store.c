@@ -587,6 +587,75 @@ Test(store, reindex_rebuilds_and_verify_stays_clean)
 	cr_assert_eq(verify_problems(), 0);
 }
 
+static void
+raw_put(DB_ENV *env, const char *file, u_int32_t flags, const void *key,
+    size_t klen, const void *data, size_t dlen)
+{
+	DB *db;
+	DBT k, d;
+
+	cr_assert_eq(db_create(&db, env, 0), 0);
+	if (flags)
+		db->set_flags(db, flags);
+	cr_assert_eq(db->open(db, NULL, file, NULL, DB_BTREE, DB_AUTO_COMMIT,
+	    0), 0);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	d.data = (void *)data;
+	d.size = (u_int32_t)dlen;
+	if (flags) {
+		u_int32_t n;
+
+		cr_assert_eq(db->truncate(db, NULL, &n, DB_AUTO_COMMIT), 0);
+	}
+	cr_assert_eq(db->put(db, NULL, &k, &d, DB_AUTO_COMMIT), 0);
+	db->close(db, 0);
+}
+
+/* An index written by an older key layout (here layout 2: the result row
+ * after the NUL) made every update of its records fail; the next open
+ * rebuilds it, says so, and the record can be changed again. */
+Test(store, an_index_of_an_older_layout_is_rebuilt_at_open)
+{
+	uint32_t id = fx_add("customer", "name", "张伟", NULL);
+	const char old_key[] = "张伟\0张伟\x1f\x1f\x1f";
+	unsigned char idkey[4];
+	struct store_opts o = { 0 };
+	const char *const *notice;
+	bool told = false;
+	struct store *s;
+	DB_ENV *env;
+	struct hits h;
+
+	st_key_u32(idkey, id);
+	cr_assert_eq(db_env_create(&env, 0), 0);
+	cr_assert_eq(env->open(env, fx_home, DB_CREATE | DB_INIT_TXN |
+	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL, 0), 0);
+	raw_put(env, "customer.name.idx", DB_DUP | DB_DUPSORT, old_key,
+	    sizeof old_key - 1, idkey, 4);
+	raw_put(env, "meta.db", 0, "index:customer.name", 19, "2/2/0", 5);
+	env->close(env, 0);
+	cr_assert_neq(verify_problems(), 0, "the old keys are not the new ones");
+
+	store_close(fx_store);
+	o.home = fx_home;
+	o.forms = fx_forms;
+	o.user = "tester";
+	cr_assert_eq(store_open(&s, &o), ST_OK, "%s", store_error(s));
+	fx_store = s;
+	for (notice = store_notices(s); *notice != NULL; notice++)
+		told |= strstr(*notice, "rebuilt index customer.name") != NULL;
+	cr_expect(told, "the rebuild is reported");
+	cr_assert_eq(set(s, "customer", id, 0, "name", "李娜"), ST_OK, "%s",
+	    store_error(s));
+	cr_assert_eq(verify_problems(), 0);
+	h = find("李娜", NULL);
+	cr_expect(hits_have(&h, "customer", id));
+	hits_free(&h);
+}
+
 /* Two mutexes per page of cache besides the sessions': a fixed count ran
  * out once a 1 GiB cache filled, and then nothing could open the store. */
 Test(store, mutexes_grow_with_the_cache)
