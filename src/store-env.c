@@ -504,6 +504,7 @@ store_close(struct store *s)
 	free(s->home);
 	free(s->user);
 	free(s->import_id);
+	free(s->span_import);
 	free(s->err);
 	free(s);
 }
@@ -547,9 +548,12 @@ store_run(struct store *s, store_txn_fn fn, void *arg)
 			continue;
 		}
 		st_seq_reset(s);
+		st_audit_begin(s);
 		rc = fn(s, &t, arg);
 		if (rc == ST_OK)
 			rc = st_seq_flush(s, t.tid);
+		if (rc == ST_OK)
+			rc = st_audit_flush(s, t.tid);
 		if (rc == ST_OK) {
 			ret = t.tid->commit(t.tid, 0);
 			if (ret == 0)

@@ -1527,6 +1527,10 @@ struct store {
 	char *err;
 	struct strv notices;
 	uint32_t audit_counter;
+	/* The first and last audit keys this transaction wrote for an
+	 * import, filed under it at commit (store-audit.c). */
+	char *span_import;
+	unsigned char span_lo[16], span_hi[16];
 };
 /* store-service.c: a ticket's number, due times, pause, first response,
  * resolution and assignment, before it is written. */
@@ -1567,6 +1571,8 @@ int st_audit_write(struct store *, DB_TXN *, const char *action,
     const struct entity *, const struct record *old,
     const struct record *new);
 int st_audit_open(struct store *, DB_TXN *);
+void st_audit_begin(struct store *);
+int st_audit_flush(struct store *, DB_TXN *);
 /* store-draft.c */
 int st_draft_open(struct store *, DB_TXN *);
 /* Fields of entity/id changed after version `since`, and by whom. */

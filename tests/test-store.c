@@ -656,6 +656,102 @@ Test(store, an_index_of_an_older_layout_is_rebuilt_at_open)
 	hits_free(&h);
 }
 
+struct import_rows {
+	uint32_t ids[16];
+	size_t n;
+};
+
+static int
+import_row(const struct audit *a, void *arg)
+{
+	struct import_rows *rows = arg;
+
+	if (rows->n < 16)
+		rows->ids[rows->n++] = a->id;
+	return 0;
+}
+
+static int
+add_three_slowly(struct store *s, struct txn *t, void *arg)
+{
+	const struct entity *e = fx_entity("customer");
+
+	(void)arg;
+	for (int i = 0; i < 3; i++) {
+		struct record r;
+		int rc;
+
+		record_init(&r);
+		record_set(&r, "name", "分批");
+		rc = store_create(s, t, e, &r);
+		record_free(&r);
+		if (rc != ST_OK)
+			return rc;
+		usleep(3000);
+	}
+	return ST_OK;
+}
+
+static int
+rows_txn(struct store *s, struct txn *t, void *arg)
+{
+	return store_import_audit(s, t, "imp-1", import_row, arg);
+}
+
+/* An import files one span of audit keys per transaction, not one entry
+ * per row: its rows come back newest first, and an audit record inside a
+ * span that another process wrote is not taken for one of them. */
+Test(store, an_import_is_found_by_its_spans)
+{
+	struct import_rows rows = { { 0 }, 0 };
+	unsigned char lo[16], hi[16], mid[16], doc[1024];
+	DBT k, d;
+	DBC *c;
+	uint64_t tlo = 0, thi = 0, tmid;
+
+	store_set_import(fx_store, "imp-1");
+	cr_assert_eq(store_run(fx_store, add_three_slowly, NULL), ST_OK);
+	cr_assert_eq(store_run(fx_store, add_three_slowly, NULL), ST_OK);
+	store_set_import(fx_store, NULL);
+	cr_assert_eq(fx_add("customer", "name", "不是导入的", NULL), 7);
+
+	/* A forged record of the same import, from another process, timed
+	 * between the first span's first and last keys. */
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	cr_assert_eq(fx_store->audit->cursor(fx_store->audit, NULL, &c, 0), 0);
+	cr_assert_eq(c->get(c, &k, &d, DB_FIRST), 0);
+	memcpy(lo, k.data, 16);
+	cr_assert_eq(c->get(c, &k, &d, DB_NEXT), 0);
+	cr_assert_eq(c->get(c, &k, &d, DB_NEXT), 0);
+	memcpy(hi, k.data, 16);
+	for (int i = 0; i < 8; i++) {
+		tlo = tlo << 8 | lo[i];
+		thi = thi << 8 | hi[i];
+	}
+	cr_assert_gt(thi, tlo + 1);
+	tmid = (tlo + thi) / 2;
+	memcpy(mid, lo, 16);
+	for (int i = 0; i < 8; i++)
+		mid[i] = (unsigned char)(tmid >> (56 - 8 * i));
+	mid[11] ^= 1;
+	memcpy(doc, d.data, d.size < sizeof doc ? d.size : sizeof doc);
+	cr_assert_leq(d.size, sizeof doc);
+	c->close(c);
+	k.data = mid;
+	k.size = 16;
+	d.data = doc;
+	cr_assert_eq(fx_store->audit->put(fx_store->audit, NULL, &k, &d,
+	    DB_AUTO_COMMIT), 0);
+
+	cr_assert_eq(store_run(fx_store, rows_txn, &rows), ST_OK, "%s",
+	    store_error(fx_store));
+	cr_assert_eq(rows.n, 6, "%zu rows", rows.n);
+	for (size_t i = 0; i < rows.n; i++)
+		cr_expect_eq(rows.ids[i], 6 - i, "row %zu: customer %u", i,
+		    rows.ids[i]);
+}
+
 /* Two mutexes per page of cache besides the sessions': a fixed count ran
  * out once a 1 GiB cache filled, and then nothing could open the store. */
 Test(store, mutexes_grow_with_the_cache)
