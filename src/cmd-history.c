@@ -7,11 +7,13 @@
 #include <string.h>
 
 struct history {
-	struct audit *v;	/* a ring of the newest `limit` entries */
+	struct audit *v;	/* a ring of the newest `limit` entries, or
+				 * (whole trail) the newest first */
 	size_t limit;
 	size_t seen;
 	const struct forms *forms;
 	unsigned role;
+	bool newest_first;
 };
 
 /* The trail shows old and new values: it may show only what the role may
@@ -38,6 +40,8 @@ history_keep(const struct audit *a, void *arg)
 	struct history *h = arg;
 	struct audit *slot = &h->v[h->seen % h->limit];
 
+	if (h->newest_first && h->seen == h->limit)
+		return 1;
 	if (!history_visible(h, a, NULL))
 		return 0;
 	audit_free(slot);
@@ -60,7 +64,7 @@ history_keep(const struct audit *a, void *arg)
 		slot->nchanges++;
 	}
 	h->seen++;
-	return 0;
+	return h->newest_first && h->seen == h->limit;
 }
 
 static void
@@ -91,7 +95,7 @@ cmd_history_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	    "record", "version", "field", "old", "new", "import", NULL };
 	enum out_format fmt = OUT_TABLE;
 	const struct entity *e = NULL;
-	struct history h = { NULL, 1000, 0, ctx->forms, ctx->role };
+	struct history h = { NULL, 1000, 0, ctx->forms, ctx->role, false };
 	struct table t;
 	uint32_t id = 0;
 	int c, rc;
@@ -130,6 +134,7 @@ cmd_history_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			    role_name(ctx->role), e->name);
 	}
 	h.v = xcalloc(h.limit, sizeof *h.v);
+	h.newest_first = e == NULL;
 	rc = store_history(ctx->store, e ? e->name : NULL, id, history_keep,
 	    &h);
 	if (rc != ST_OK) {
@@ -139,7 +144,8 @@ cmd_history_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	table_init(&t, header);
 	for (size_t i = h.seen > h.limit ? h.seen - h.limit : 0; i < h.seen;
 	    i++) {
-		const struct audit *a = &h.v[i % h.limit];
+		const struct audit *a = h.newest_first ?
+		    &h.v[h.seen - 1 - i] : &h.v[i % h.limit];
 
 		if (a->nchanges == 0)
 			history_row(&t, a, NULL);

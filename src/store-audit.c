@@ -279,48 +279,199 @@ audit_fetch(struct store *s, DB_TXN *tid, const DBT *key, struct audit *a)
 	return ret == 0 ? ST_OK : st_fail(s, ST_IO, "damaged audit record");
 }
 
-/* Walk one record's history (entity set) or all history. */
+static bool
+is_bare_create(const struct audit *a)
+{
+	return strcmp(a->action, "create") == 0 && a->nchanges == 0;
+}
+
+static void
+state_reset(struct record *state)
+{
+	record_free(state);
+	record_init(state);
+}
+
+static void
+create_take_state(struct audit *a, const struct record *state)
+{
+	a->changes = xcalloc(state->n ? state->n : 1, sizeof *a->changes);
+	for (size_t i = 0; i < state->n; i++) {
+		struct change *c;
+
+		if (*state->fields[i].value == '\0')
+			continue;
+		c = &a->changes[a->nchanges++];
+		c->field = xstrdup(state->fields[i].name);
+		c->old = xstrdup("");
+		c->new = xstrdup(state->fields[i].value);
+	}
+}
+
+/* A create is written without its values: they are the record's own,
+ * and writing them a second time cost a fifth of a bulk load. They are
+ * worked out when read: the record as it is now (or as its delete left
+ * it), with every later change undone, newest first. v is one record's
+ * whole history, oldest first. */
+static int
+creates_fill(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
+    struct audit *v, size_t n)
+{
+	const struct entity *e = forms_entity(s->forms, entity);
+	struct record state;
+	bool need = false;
+	int rc = ST_OK;
+
+	for (size_t i = 0; i < n; i++)
+		need |= is_bare_create(&v[i]);
+	if (!need)
+		return ST_OK;
+	record_init(&state);
+	if (e != NULL) {
+		rc = store_get(s, &(struct txn){ tid }, e, id, &state);
+		if (rc == ST_NOTFOUND) {
+			state_reset(&state);
+			rc = ST_OK;
+		}
+	}
+	for (size_t i = n; i-- > 0 && rc == ST_OK;) {
+		struct audit *a = &v[i];
+
+		if (strcmp(a->action, "delete") == 0)
+			state_reset(&state);
+		if (strcmp(a->action, "delete") == 0 ||
+		    strcmp(a->action, "update") == 0) {
+			for (size_t j = 0; j < a->nchanges; j++)
+				record_set(&state, a->changes[j].field,
+				    a->changes[j].old);
+		} else if (strcmp(a->action, "create") == 0) {
+			if (a->nchanges == 0) {
+				free(a->changes);
+				create_take_state(a, &state);
+			}
+			state_reset(&state);
+		}
+	}
+	record_free(&state);
+	return rc;
+}
+
+/* One record's history, oldest first, creates filled in. */
+static int
+record_history(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
+    struct audit **out, size_t *nout)
+{
+	struct audit *v = NULL;
+	size_t n = 0, size = 0;
+	struct buf rk;
+	DBT k, d;
+	DBC *c;
+	int ret, rc = ST_OK;
+
+	*out = NULL;
+	*nout = 0;
+	buf_init(&rk);
+	record_key(&rk, entity, id);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = rk.data;
+	k.size = (u_int32_t)rk.len;
+	if ((ret = s->audit_by_record->cursor(s->audit_by_record, tid, &c,
+	    0)) != 0) {
+		buf_free(&rk);
+		return st_dberr(s, ret, "audit");
+	}
+	for (ret = c->get(c, &k, &d, DB_SET); ret == 0 && rc == ST_OK;
+	    ret = c->get(c, &k, &d, DB_NEXT_DUP)) {
+		DBT ak = { .data = d.data, .size = d.size };
+
+		if (n == size) {
+			size = size ? size * 2 : 8;
+			v = xreallocarray(v, size, sizeof *v);
+		}
+		if ((rc = audit_fetch(s, tid, &ak, &v[n])) == ST_OK)
+			n++;
+	}
+	c->close(c);
+	buf_free(&rk);
+	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
+		rc = st_dberr(s, ret, "audit");
+	if (rc == ST_OK)
+		rc = creates_fill(s, tid, entity, id, v, n);
+	*out = v;
+	*nout = n;
+	return rc;
+}
+
+static void
+audits_free(struct audit *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		audit_free(&v[i]);
+	free(v);
+}
+
+/* A create met on its own (in the whole trail): its values from its
+ * record's history. */
+static int
+create_fill_one(struct store *s, DB_TXN *tid, struct audit *a)
+{
+	struct audit *v;
+	size_t n;
+	int rc = record_history(s, tid, a->entity, a->id, &v, &n);
+
+	for (size_t i = 0; i < n && rc == ST_OK; i++) {
+		if (v[i].seq != a->seq || strcmp(v[i].action, "create") != 0)
+			continue;
+		free(a->changes);
+		a->changes = v[i].changes;
+		a->nchanges = v[i].nchanges;
+		v[i].changes = NULL;
+		v[i].nchanges = 0;
+		break;
+	}
+	audits_free(v, n);
+	return rc;
+}
+
+/* One record's history, oldest first, or the whole trail, newest first
+ * (a caller wants the last few, and a create costs a record's history to
+ * fill in). */
 static int
 audit_walk(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
     store_audit_fn fn, void *arg)
 {
-	DB *db = entity ? s->audit_by_record : s->audit;
-	struct buf rk;
-	struct audit a;
+	struct audit *v, a;
+	size_t n;
 	DBT k, d;
 	DBC *c;
-	int ret, rc = ST_OK, stop = 0;
-	u_int32_t first = entity ? DB_SET : DB_FIRST;
-	u_int32_t next = entity ? DB_NEXT_DUP : DB_NEXT;
+	int ret, rc, stop = 0;
 
-	buf_init(&rk);
+	if (entity != NULL) {
+		rc = record_history(s, tid, entity, id, &v, &n);
+		for (size_t i = 0; i < n && rc == ST_OK && stop == 0; i++)
+			stop = fn(&v[i], arg);
+		audits_free(v, n);
+		return rc;
+	}
+	if ((ret = s->audit->cursor(s->audit, tid, &c, 0)) != 0)
+		return st_dberr(s, ret, "audit");
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
-	if (entity != NULL) {
-		record_key(&rk, entity, id);
-		k.data = rk.data;
-		k.size = (u_int32_t)rk.len;
-	}
-	if ((ret = db->cursor(db, tid, &c, 0)) != 0) {
-		buf_free(&rk);
-		return st_dberr(s, ret, "audit");
-	}
-	for (ret = c->get(c, &k, &d, first); ret == 0 && stop == 0 &&
-	    rc == ST_OK; ret = c->get(c, &k, &d, next)) {
-		if (entity != NULL) {
-			DBT ak = { .data = d.data, .size = d.size };
-
-			rc = audit_fetch(s, tid, &ak, &a);
-		} else
-			rc = audit_decode(k.data, d.data, d.size, &a) == 0 ?
-			    ST_OK : st_fail(s, ST_IO, "damaged audit record");
-		if (rc != ST_OK)
+	rc = ST_OK;
+	for (ret = c->get(c, &k, &d, DB_LAST); ret == 0 && stop == 0 &&
+	    rc == ST_OK; ret = c->get(c, &k, &d, DB_PREV)) {
+		if (audit_decode(k.data, d.data, d.size, &a) != 0) {
+			rc = st_fail(s, ST_IO, "damaged audit record");
 			break;
-		stop = fn(&a, arg);
+		}
+		if (is_bare_create(&a))
+			rc = create_fill_one(s, tid, &a);
+		if (rc == ST_OK)
+			stop = fn(&a, arg);
 		audit_free(&a);
 	}
 	c->close(c);
-	buf_free(&rk);
 	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
 		rc = st_dberr(s, ret, "audit");
 	return rc;
@@ -436,7 +587,10 @@ st_audit_write(struct store *s, DB_TXN *tid, const char *action,
 	codec_put_varint(&doc, r->id);
 	codec_put_varint(&doc, r->version);
 	codec_put_string(&doc, s->import_id ? s->import_id : "");
-	audit_changes(old, new, &doc);
+	if (strcmp(action, "create") == 0)
+		codec_put_varint(&doc, 0);	/* see creates_fill */
+	else
+		audit_changes(old, new, &doc);
 	rc = audit_put(s, tid, key, e->name, r->id, &doc);
 	buf_free(&doc);
 	return rc;

@@ -496,11 +496,13 @@ struct audit {
 };
 void audit_free(struct audit *);
 typedef int (*store_audit_fn)(const struct audit *, void *);
-/* The audit records of one import, newest first. */
+/* The audit records of one import, newest first. A create's values are
+ * left out (a revert needs none). */
 int store_import_audit(struct store *, struct txn *, const char *import_id,
     store_audit_fn, void *);
-/* History of one record (entity and id), or of everything when entity
- * is NULL; oldest first. */
+/* History of one record (entity and id), oldest first, or of everything
+ * when entity is NULL, newest first (stop when you have enough: each
+ * create's values are worked out from its record's history). */
 int store_history(struct store *, const char *entity, uint32_t id,
     store_audit_fn, void *);
 
