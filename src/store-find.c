@@ -179,13 +179,24 @@ cand_cmp(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* In order, and no more than room of them. */
+static void
+cands_cut(struct cands *cs, size_t room)
+{
+	if (cs->n > 1)
+		qsort(cs->v, cs->n, sizeof *cs->v, cand_cmp);
+	while (cs->n > room)
+		free(cs->v[--cs->n].key);
+}
+
 /* Up to limit records of ix whose key starts with prefix. A key is the
  * folded word start and its NUL (an older layout adds the result row
- * after the NUL, which is ignored); the data is the record's id. */
+ * after the NUL, which is ignored); the data is the record's id. Keys
+ * after bound cannot make the cut. */
 static int
 walk_prefix(struct store *s, DB_TXN *tid, struct store_index *ix,
-    const char *prefix, const struct found *f, struct cands *cs,
-    size_t limit)
+    const char *prefix, const char *bound, const struct found *f,
+    struct cands *cs, size_t limit)
 {
 	size_t plen = strlen(prefix), taken = 0;
 	DBT k, d;
@@ -208,6 +219,8 @@ walk_prefix(struct store *s, DB_TXN *tid, struct store_index *ix,
 		nul = memchr(key, '\0', k.size);
 		if (d.size != 4 || nul == NULL)
 			continue;
+		if (bound != NULL && strcmp(key, bound) > 0)
+			break;	/* past the last one that can still be shown */
 		id = st_u32_key(d.data);
 		if (found_has(f, ix->owner->entity, id) ||
 		    cands_have(cs, ix->owner, id))
@@ -263,14 +276,15 @@ find_by_name(struct store *s, DB_TXN *tid, const char *query,
 		for (size_t j = 0; j < se->nindexes && rc == ST_OK; j++) {
 			struct store_index *ix = &se->indexes[j];
 
-			if (ix->kind == IX_PREFIX && index_searchable(ix, only))
-				rc = walk_prefix(s, tid, ix, folded, f, &cs,
-				    room);
+			if (ix->kind != IX_PREFIX || !index_searchable(ix, only))
+				continue;
+			cands_cut(&cs, room);
+			rc = walk_prefix(s, tid, ix, folded, cs.n == room ?
+			    cs.v[room - 1].key : NULL, f, &cs, room);
 		}
 	}
 	free(folded);
-	if (cs.n > 1)
-		qsort(cs.v, cs.n, sizeof *cs.v, cand_cmp);
+	cands_cut(&cs, room);
 	for (size_t i = 0; i < cs.n && f->hits->n < f->limit &&
 	    rc == ST_OK; i++) {
 		struct record r;
