@@ -705,7 +705,7 @@ Test(store, an_index_of_an_older_layout_is_rebuilt_at_open)
 	const char old_key[] = "张伟\0张伟\x1f\x1f\x1f";
 	unsigned char idkey[4];
 	struct store_opts o = { 0 };
-	const char *const *notice;
+	char **notice;
 	bool told = false;
 	struct store *s;
 	DB_ENV *env;
