@@ -279,6 +279,17 @@ audit_fetch(struct store *s, DB_TXN *tid, const DBT *key, struct audit *a)
 	return ret == 0 ? ST_OK : st_fail(s, ST_IO, "damaged audit record");
 }
 
+/* Close a walk's cursor; its last get's failure is the walk's unless
+ * the walk failed first or just ran out. */
+static int
+walk_end(struct store *s, DBC *c, int ret, int rc)
+{
+	c->close(c);
+	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
+		rc = st_dberr(s, ret, "audit");
+	return rc;
+}
+
 static bool
 is_bare_create(const struct audit *a)
 {
@@ -392,10 +403,8 @@ record_history(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 		if ((rc = audit_fetch(s, tid, &ak, &v[n])) == ST_OK)
 			n++;
 	}
-	c->close(c);
 	buf_free(&rk);
-	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
-		rc = st_dberr(s, ret, "audit");
+	rc = walk_end(s, c, ret, rc);
 	if (rc == ST_OK)
 		rc = creates_fill(s, tid, entity, id, v, n);
 	*out = v;
@@ -471,10 +480,7 @@ audit_walk(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 			stop = fn(&a, arg);
 		audit_free(&a);
 	}
-	c->close(c);
-	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
-		rc = st_dberr(s, ret, "audit");
-	return rc;
+	return walk_end(s, c, ret, rc);
 }
 
 /* One span, newest first: the audit records between its keys that this
@@ -511,10 +517,7 @@ span_walk(struct store *s, DB_TXN *tid, const char *import_id,
 			*stop = fn(&a, arg);
 		audit_free(&a);
 	}
-	c->close(c);
-	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
-		rc = st_dberr(s, ret, "audit");
-	return rc;
+	return walk_end(s, c, ret, rc);
 }
 
 /* Newest first, so a revert undoes later changes before earlier ones. */
@@ -560,10 +563,7 @@ store_import_audit(struct store *s, struct txn *t, const char *import_id,
 		stop = fn(&a, arg);
 		audit_free(&a);
 	}
-	c->close(c);
-	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
-		rc = st_dberr(s, ret, "audit");
-	return rc;
+	return walk_end(s, c, ret, rc);
 }
 
 int
