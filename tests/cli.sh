@@ -167,6 +167,15 @@ run show contact "$CT"
 expect_rc 66 "its contact went with it (cascade)"
 run history customer "$ZW" --format tsv
 expect_out "	delete	customer $ZW	" "the delete is audited"
+expect_out "	create	customer $ZW	1	name		张伟	" \
+	"a deleted record's create still shows the value it was made with"
+run add customer name=最后一位
+run history --limit 2 --format tsv
+expect_rc 0 "the whole trail, cut to the newest two entries"
+[ "$(printf '%s\n' "$OUT" | sed 1d | cut -f1-5 | uniq | wc -l)" -eq 2 ] &&
+	[ "$(printf '%s\n' "$OUT" | sed 1d | cut -f3 | tail -1)" = create ]
+ok $? "  oldest of the two first, the new create last"
+expect_out "	create	customer [0-9]+	1	name		最后一位	" "  with its value"
 
 # Hostile text: control characters are refused at the door, and what
 # is stored (a bidi override) never reaches the terminal raw.
