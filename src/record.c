@@ -164,6 +164,52 @@ codec_get_string(struct codec *rd, char **s)
 	return 0;
 }
 
+/* The value of one field, read in place from an encoded record: a search
+ * result needs four fields of a record, not a copy of every one. */
+int
+record_peek(const void *data, size_t size, const char *name,
+    const char **value, size_t *len)
+{
+	struct codec rd = { data, (const unsigned char *)data + size };
+	size_t want = strlen(name);
+	uint64_t skip, n, l;
+
+	if (size < 1 || *rd.p++ != RECORD_FORMAT)
+		return -1;
+	for (int i = 0; i < 3; i++) {		/* version, created, updated */
+		if (codec_get_varint(&rd, &skip) != 0)
+			return -1;
+	}
+	for (int i = 0; i < 2; i++) {		/* created_by, updated_by */
+		if (codec_get_varint(&rd, &l) != 0 ||
+		    l > (uint64_t)(rd.end - rd.p))
+			return -1;
+		rd.p += l;
+	}
+	if (codec_get_varint(&rd, &n) != 0)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		const unsigned char *key;
+		uint64_t klen;
+
+		if (codec_get_varint(&rd, &klen) != 0 ||
+		    klen > (uint64_t)(rd.end - rd.p))
+			return -1;
+		key = rd.p;
+		rd.p += klen;
+		if (codec_get_varint(&rd, &l) != 0 ||
+		    l > (uint64_t)(rd.end - rd.p))
+			return -1;
+		if (klen == want && memcmp(key, name, want) == 0) {
+			*value = (const char *)rd.p;
+			*len = (size_t)l;
+			return 0;
+		}
+		rd.p += l;
+	}
+	return 1;
+}
+
 int
 record_decode(const void *data, size_t size, struct record *r)
 {

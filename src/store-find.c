@@ -12,17 +12,49 @@ struct found {
 	char **sortkeys;	/* parallel to hits->v, for merging */
 };
 
+static void
+hit_free(struct hit *h)
+{
+	free(h->title);
+	free(h->subtitle);
+	free(h->phones);
+	free(h->email);
+}
+
 void
 hits_free(struct hits *h)
 {
-	for (size_t i = 0; i < h->n; i++) {
-		free(h->v[i].title);
-		free(h->v[i].subtitle);
-		free(h->v[i].phones);
-		free(h->v[i].email);
-	}
+	for (size_t i = 0; i < h->n; i++)
+		hit_free(&h->v[i]);
 	free(h->v);
 	memset(h, 0, sizeof *h);
+}
+
+/* One result row, read from the record's bytes in place; d is a
+ * DB_DBT_REALLOC buffer the caller reuses and frees. */
+static int
+read_hit(struct store *s, DB_TXN *tid, struct store_entity *se, uint32_t id,
+    DBT *d, struct hit *h)
+{
+	unsigned char kb[4];
+	DBT k;
+	int ret;
+
+	memset(&k, 0, sizeof k);
+	st_key_u32(kb, id);
+	k.data = kb;
+	k.size = 4;
+	ret = se->primary->get(se->primary, tid, &k, d, 0);
+	if (ret == DB_NOTFOUND)
+		return ST_NOTFOUND;
+	if (ret != 0)
+		return st_dberr(s, ret, se->entity->name);
+	if (st_hit_from_bytes(se, id, d->data, d->size, h) != 0) {
+		hit_free(h);
+		return st_fail(s, ST_IO, "%s %u: damaged record",
+		    se->entity->name, id);
+	}
+	return ST_OK;
 }
 
 static bool
@@ -71,7 +103,7 @@ walk_ids(struct store *s, DB_TXN *tid, struct store_index *ix,
     const char *prefix, struct found *f)
 {
 	size_t plen = strlen(prefix);
-	DBT k, d;
+	DBT k, d, rec;
 	DBC *c;
 	int ret;
 
@@ -81,9 +113,10 @@ walk_ids(struct store *s, DB_TXN *tid, struct store_index *ix,
 	memset(&d, 0, sizeof d);
 	k.data = (void *)prefix;
 	k.size = (u_int32_t)plen;
+	memset(&rec, 0, sizeof rec);
+	rec.flags = DB_DBT_REALLOC;
 	for (ret = c->get(c, &k, &d, DB_SET_RANGE); ret == 0 &&
 	    f->hits->n < f->limit; ret = c->get(c, &k, &d, DB_NEXT)) {
-		struct record r;
 		struct hit h;
 		char *sortkey;
 		uint32_t id;
@@ -96,22 +129,20 @@ walk_ids(struct store *s, DB_TXN *tid, struct store_index *ix,
 		id = st_u32_key(d.data);
 		if (found_has(f, ix->owner->entity, id))
 			continue;
-		record_init(&r);
-		rc = store_get(s, &(struct txn){ tid }, ix->owner->entity, id,
-		    &r);
+		rc = read_hit(s, tid, ix->owner, id, &rec, &h);
 		if (rc == ST_NOTFOUND)
 			continue;
 		if (rc != ST_OK) {
 			c->close(c);
+			free(rec.data);
 			return rc;
 		}
-		st_hit_from_record(ix->owner, &r, &h);
 		sortkey = xstrndup(k.data, k.size);
 		found_add(f, &h, sortkey);
 		free(sortkey);
-		record_free(&r);
 	}
 	c->close(c);
+	free(rec.data);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return st_dberr(s, ret, ix->name);
 	return ST_OK;
@@ -266,6 +297,7 @@ find_by_name(struct store *s, DB_TXN *tid, const char *query,
 	char *folded = utf8_fold(query);
 	size_t room = f->limit - f->hits->n;
 	struct cands cs = { NULL, 0, 0 };
+	DBT rec;
 	int rc = ST_OK;
 
 	if (folded == NULL)
@@ -285,23 +317,21 @@ find_by_name(struct store *s, DB_TXN *tid, const char *query,
 	}
 	free(folded);
 	cands_cut(&cs, room);
+	memset(&rec, 0, sizeof rec);
+	rec.flags = DB_DBT_REALLOC;
 	for (size_t i = 0; i < cs.n && f->hits->n < f->limit &&
 	    rc == ST_OK; i++) {
-		struct record r;
 		struct hit h;
 
-		rc = store_get(s, &(struct txn){ tid }, cs.v[i].se->entity,
-		    cs.v[i].id, &r);
+		rc = read_hit(s, tid, cs.v[i].se, cs.v[i].id, &rec, &h);
 		if (rc == ST_NOTFOUND) {
 			rc = ST_OK;
 			continue;
 		}
-		if (rc != ST_OK)
-			break;
-		st_hit_from_record(cs.v[i].se, &r, &h);
-		found_add(f, &h, cs.v[i].key);
-		record_free(&r);
+		if (rc == ST_OK)
+			found_add(f, &h, cs.v[i].key);
 	}
+	free(rec.data);
 	cands_free(&cs);
 	return rc;
 }

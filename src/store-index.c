@@ -76,6 +76,41 @@ st_hit_from_record(const struct store_entity *se, const struct record *r,
 	h->email = xstrdup(em ? record_get(r, em->name) : "");
 }
 
+static char *
+peeked(const void *data, size_t size, const char *name, int *bad)
+{
+	const char *v;
+	size_t len;
+	int rc;
+
+	if (name == NULL)
+		return xstrdup("");
+	rc = record_peek(data, size, name, &v, &len);
+	if (rc < 0)
+		*bad = -1;
+	return rc == 0 ? xstrndup(v, len) : xstrdup("");
+}
+
+/* st_hit_from_record, from the record's encoded bytes. */
+int
+st_hit_from_bytes(const struct store_entity *se, uint32_t id,
+    const void *data, size_t size, struct hit *h)
+{
+	const struct entity *e = se->entity;
+	const struct field *ph = entity_first_of_type(e, FT_PHONES, FT_PHONE);
+	const struct field *em = entity_first_of_type(e, FT_EMAIL, FT_EMAIL);
+	int bad = 0;
+
+	memset(h, 0, sizeof *h);
+	h->entity = e;
+	h->id = id;
+	h->title = peeked(data, size, e->title, &bad);
+	h->subtitle = peeked(data, size, e->subtitle, &bad);
+	h->phones = peeked(data, size, ph ? ph->name : NULL, &bad);
+	h->email = peeked(data, size, em ? em->name : NULL, &bad);
+	return bad;
+}
+
 static bool
 is_word_break(unsigned char c)
 {

@@ -353,6 +353,8 @@ void codec_put_string(struct buf *, const char *);
 int codec_get_varint(struct codec *, uint64_t *);
 int codec_get_string(struct codec *, char **);
 int record_decode(const void *, size_t, struct record *);
+int record_peek(const void *, size_t, const char *name, const char **value,
+    size_t *len);
 
 /* store-*.c: the Berkeley DB environment. No printing: each call returns
  * one of these and leaves a message in store_error(). */
@@ -1562,6 +1564,8 @@ void st_index_keys(const struct store_index *, const struct record *,
     struct keyset *);
 /* The fields a result list shows, packed into prefix-index keys so a
  * search needs no primary read. */
+int st_hit_from_bytes(const struct store_entity *, uint32_t id,
+    const void *, size_t, struct hit *);
 void st_hit_from_record(const struct store_entity *, const struct record *,
     struct hit *);
 int st_meta_get(struct store *, DB_TXN *, const char *key, struct buf *val,
