@@ -59,23 +59,6 @@ entity_first_of_type(const struct entity *e, enum field_type a,
 	return NULL;
 }
 
-void
-st_hit_from_record(const struct store_entity *se, const struct record *r,
-    struct hit *h)
-{
-	const struct entity *e = se->entity;
-	const struct field *ph = entity_first_of_type(e, FT_PHONES, FT_PHONE);
-	const struct field *em = entity_first_of_type(e, FT_EMAIL, FT_EMAIL);
-
-	memset(h, 0, sizeof *h);
-	h->entity = e;
-	h->id = r->id;
-	h->title = xstrdup(e->title ? record_get(r, e->title) : "");
-	h->subtitle = xstrdup(e->subtitle ? record_get(r, e->subtitle) : "");
-	h->phones = xstrdup(ph ? record_get(r, ph->name) : "");
-	h->email = xstrdup(em ? record_get(r, em->name) : "");
-}
-
 static char *
 peeked(const void *data, size_t size, const char *name, int *bad)
 {
@@ -91,7 +74,8 @@ peeked(const void *data, size_t size, const char *name, int *bad)
 	return rc == 0 ? xstrndup(v, len) : xstrdup("");
 }
 
-/* st_hit_from_record, from the record's encoded bytes. */
+/* A search result row: the record's title, subtitle, phones and email,
+ * read from its encoded bytes. Non-zero if the bytes are damaged. */
 int
 st_hit_from_bytes(const struct store_entity *se, uint32_t id,
     const void *data, size_t size, struct hit *h)

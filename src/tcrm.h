@@ -1566,8 +1566,6 @@ void st_index_keys(const struct store_index *, const struct record *,
  * search needs no primary read. */
 int st_hit_from_bytes(const struct store_entity *, uint32_t id,
     const void *, size_t, struct hit *);
-void st_hit_from_record(const struct store_entity *, const struct record *,
-    struct hit *);
 int st_meta_get(struct store *, DB_TXN *, const char *key, struct buf *val,
     u_int32_t flags);
 int st_meta_put(struct store *, DB_TXN *, const char *key, const void *,
