@@ -114,3 +114,37 @@ Test(record, copy_is_deep)
 	record_free(&a);
 	record_free(&b);
 }
+
+/* A search reads four fields in place; a cut record never yields a value
+ * that runs past its end. */
+Test(record, peek_reads_one_field_in_place)
+{
+	struct record r;
+	struct buf b;
+	const char *v;
+	size_t len;
+
+	record_init(&r);
+	r.created_by = xstrdup("导入");
+	r.updated_by = xstrdup("导入");
+	record_set(&r, "name", "张伟");
+	record_set(&r, "phones", "13800138000\n010-1234 5678");
+	record_set(&r, "email", "zw@example.cn");
+	buf_init(&b);
+	record_encode(&r, &b);
+	cr_assert_eq(record_peek(b.data, b.len, "phones", &v, &len), 0);
+	cr_assert_eq(len, strlen("13800138000\n010-1234 5678"));
+	cr_assert_eq(memcmp(v, "13800138000\n010-1234 5678", len), 0);
+	cr_assert_eq(record_peek(b.data, b.len, "name", &v, &len), 0);
+	cr_assert_eq(memcmp(v, "张伟", len), 0);
+	cr_assert_eq(record_peek(b.data, b.len, "company", &v, &len), 1);
+	cr_assert_eq(record_peek(b.data, b.len, "nam", &v, &len), 1);
+	for (size_t cut = 0; cut < b.len; cut++) {
+		int rc = record_peek(b.data, cut, "email", &v, &len);
+
+		cr_assert(rc != 0 || v + len <= (const char *)b.data + cut,
+		    "a value past the end of a record cut at %zu", cut);
+	}
+	buf_free(&b);
+	record_free(&r);
+}
