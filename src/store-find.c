@@ -288,6 +288,34 @@ find_by_kind(struct store *s, DB_TXN *tid, const char *key,
 	return ST_OK;
 }
 
+static bool
+hit_after(const struct found *f, size_t a, size_t b)
+{
+	int c = strcmp(f->sortkeys[a], f->sortkeys[b]);
+
+	if (c != 0)
+		return c > 0;
+	return strcmp(f->hits->v[a].title, f->hits->v[b].title) > 0;
+}
+
+/* The same word start (every "Wang") goes by name: the list an agent
+ * reads down. Twenty rows at most, so an insertion sort. */
+static void
+ties_by_title(struct found *f, size_t first)
+{
+	for (size_t i = first + 1; i < f->hits->n; i++) {
+		for (size_t j = i; j > first && hit_after(f, j - 1, j); j--) {
+			struct hit h = f->hits->v[j - 1];
+			char *k = f->sortkeys[j - 1];
+
+			f->hits->v[j - 1] = f->hits->v[j];
+			f->sortkeys[j - 1] = f->sortkeys[j];
+			f->hits->v[j] = h;
+			f->sortkeys[j] = k;
+		}
+	}
+}
+
 /* Name hits from every prefix index, in key order, cut to the room
  * left; a record deleted since its key was read is left out. */
 static int
@@ -295,7 +323,7 @@ find_by_name(struct store *s, DB_TXN *tid, const char *query,
     const struct entity *only, struct found *f)
 {
 	char *folded = utf8_fold(query);
-	size_t room = f->limit - f->hits->n;
+	size_t room = f->limit - f->hits->n, first = f->hits->n;
 	struct cands cs = { NULL, 0, 0 };
 	DBT rec;
 	int rc = ST_OK;
@@ -333,6 +361,7 @@ find_by_name(struct store *s, DB_TXN *tid, const char *query,
 	}
 	free(rec.data);
 	cands_free(&cs);
+	ties_by_title(f, first);
 	return rc;
 }
 
