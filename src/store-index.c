@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 /* Bump when the key layout changes: indexes with an older signature are
- * reported at open and rebuilt by `tcrm db reindex`. */
+ * rebuilt by the first process to open the environment. */
 #define INDEX_LAYOUT 3
 
 void
@@ -474,6 +474,7 @@ index_check_signature(struct store *s, struct store_index *ix, DB_TXN *tid,
 
 	buf_init(&old);
 	rc = st_meta_get(s, tid, key, &old, 0);
+	ix->stale = false;
 	if (rc == ST_NOTFOUND || created)
 		rc = st_meta_put(s, tid, key, sig, strlen(sig));
 	else if (rc == ST_OK && strcmp(old.data, sig) != 0)
@@ -631,19 +632,6 @@ reindex_txn(struct store *s, struct txn *t, void *arg)
 	return rc;
 }
 
-static void
-clear_stale(struct store *s, const char *entity)
-{
-	for (size_t i = 0; i < s->nentities; i++) {
-		struct store_entity *se = &s->entities[i];
-
-		if (entity != NULL && strcmp(se->entity->name, entity) != 0)
-			continue;
-		for (size_t j = 0; j < se->nindexes; j++)
-			se->indexes[j].stale = false;
-	}
-}
-
 /* An index built by an older key layout or another definition in the
  * forms no longer matches what a write removes from it: every update of
  * an old record would fail. The first process to open after the change
@@ -680,8 +668,6 @@ st_rebuild_stale_indexes(struct store *s)
 			    "be rebuilt (%s): run `tcrm db reindex`",
 			    names.v[i], store_error(s));
 	}
-	if (rc == ST_OK)
-		clear_stale(s, NULL);
 	strv_free(&names);
 	return rc;
 }
@@ -690,9 +676,6 @@ int
 store_reindex(struct store *s, const char *entity)
 {
 	struct reindex ri = { entity, false };
-	int rc = store_run(s, reindex_txn, &ri);
 
-	if (rc == ST_OK)
-		clear_stale(s, entity);
-	return rc;
+	return store_run(s, reindex_txn, &ri);
 }
