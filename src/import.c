@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,8 +39,8 @@ struct pending {
 	size_t line;
 	struct record rec;
 	struct strv linkvals;		/* parallel to importer links */
-	struct row raw;
-	struct strv cells;		/* CSV cells, for the reject file */
+	struct row raw;			/* as read, for the reject file */
+	struct strv errs;		/* why the row was refused, if it was */
 	bool rejected;
 };
 
@@ -121,6 +124,7 @@ struct importer {
 	double t0;
 	double last_progress;
 	off_t input_size;	/* a regular file's size, for the ETA */
+	uint64_t read_offset;	/* input bytes read by the rows stored */
 	size_t batches;
 	/* per batch attempt */
 	size_t failed;		/* index of the row that failed, or -1 */
@@ -163,6 +167,21 @@ report(struct importer *im, size_t line, const char *fmt, ...)
 	}
 	free(im->last_msg);
 	im->last_msg = msg;
+}
+
+/* A row's errors are kept with it: rows are checked by the reading
+ * thread, and reported by the writing one in the order of the input. */
+static void
+row_error(struct pending *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	strv_push(&p->errs, msg);
+	free(msg);
 }
 
 /* Keys compared the way forms compare aliases: case, width and spacing
@@ -349,12 +368,12 @@ set_field(struct importer *im, struct pending *p, struct piece *first,
 	char *out = NULL, *why = NULL;
 
 	if ((f->write_roles & im->ctx->role) == 0) {
-		report(im, p->line, "column \"%s\" (%zu): your role may not "
+		row_error(p, "column \"%s\" (%zu): your role may not "
 		    "write %s", first->colname, first->col, f->name);
 		return -1;
 	}
 	if (field_normalise(f, value, &out, &why) != 0) {
-		report(im, p->line, "column \"%s\" (%zu): %s", first->colname,
+		row_error(p, "column \"%s\" (%zu): %s", first->colname,
 		    first->col, why);
 		free(why);
 		return -1;
@@ -413,7 +432,7 @@ check_required(struct importer *im, struct pending *p)
 			    *p->linkvals.v[k] != '\0');
 		if (f->required && f->def == NULL && !linked &&
 		    *record_get(&p->rec, f->name) == '\0') {
-			report(im, p->line, "%s: a value is required", f->name);
+			row_error(p, "%s: a value is required", f->name);
 			return -1;
 		}
 	}
@@ -435,10 +454,10 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 		strv_push(&p->linkvals, "");
 	p->line = row->line;
 	if (row->error != NULL) {
-		report(im, row->line, "%s", row->error);
+		row_error(p, "%s", row->error);
 		bad = -1;
 	} else if (header != NULL && row->vals.n != header->n) {
-		report(im, row->line, "%zu cells, but the header has %zu",
+		row_error(p, "%zu cells, but the header has %zu",
 		    row->vals.n, header->n);
 		bad = -1;
 	}
@@ -448,7 +467,7 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 		char *why;
 
 		if ((t = target_for(im, row->cols.v[i], &why)) == NULL) {
-			report(im, row->line, "%s", why);
+			row_error(p, "%s", why);
 			free(why);
 			bad = -1;
 			break;
@@ -460,7 +479,7 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 			p->linkvals.v[k] = utf8_trim(val);
 		}
 		if (*t->col == '\0' && *val != '\0') {
-			report(im, row->line, "column %zu has a value but no "
+			row_error(p, "column %zu has a value but no "
 			    "header: name it, or --map it", i + 1);
 			bad = -1;
 			break;
@@ -471,7 +490,7 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 			uint32_t id;
 
 			if (*val != '\0' && !cmd_parse_id(val, &id)) {
-				report(im, row->line, "column \"%s\" (%zu): '%s' "
+				row_error(p, "column \"%s\" (%zu): '%s' "
 				    "is not a record id", t->col, i + 1, val);
 				bad = -1;
 			} else if (*val != '\0')
@@ -510,12 +529,12 @@ reject_csv(struct importer *im, struct pending *p, const char *why)
 		fputs("_reject_reason\n", im->rejects);
 		im->rejects_header = true;
 	}
-	for (size_t i = 0; i < p->cells.n; i++) {
-		csv_write_cell(im->rejects, p->cells.v[i], delim, false);
+	for (size_t i = 0; i < p->raw.vals.n; i++) {
+		csv_write_cell(im->rejects, p->raw.vals.v[i], delim, false);
 		fputc(delim, im->rejects);
 	}
 	/* A short row is padded so the reason stays in its column. */
-	for (size_t i = p->cells.n; h != NULL && i < h->n; i++)
+	for (size_t i = p->raw.vals.n; h != NULL && i < h->n; i++)
 		fputc(delim, im->rejects);
 	csv_write_cell(im->rejects, why, delim, false);
 	fputc('\n', im->rejects);
@@ -577,7 +596,7 @@ pending_free(struct pending *p)
 {
 	record_free(&p->rec);
 	strv_free(&p->linkvals);
-	strv_free(&p->cells);
+	strv_free(&p->errs);
 	row_free(&p->raw);
 }
 
@@ -1112,13 +1131,13 @@ progress(struct importer *im, bool done)
 	fprintf(stderr, "\r%zu rows, %.0f rows/s", im->st.read,
 	    (double)(im->st.read - im->st.resumed_at) / (t - im->t0 + 1e-9));
 	/* A file (not a pipe) has a size to reach: say when. */
-	if (im->input_size > 0 && im->src.raw_offset > 0 && !done) {
-		double rate = (double)im->src.raw_offset / (t - im->t0 + 1e-9);
+	if (im->input_size > 0 && im->read_offset > 0 && !done) {
+		double rate = (double)im->read_offset / (t - im->t0 + 1e-9);
 		double left = (double)(im->input_size - (off_t)
-		    im->src.raw_offset) / rate;
+		    im->read_offset) / rate;
 
 		fprintf(stderr, ", %.0f%%, about %.0f s left",
-		    100.0 * (double)im->src.raw_offset / (double)im->input_size,
+		    100.0 * (double)im->read_offset / (double)im->input_size,
 		    left > 0 ? left : 0);
 	}
 	fputs(done ? "\n" : "   ", stderr);
@@ -1153,9 +1172,6 @@ flush_batch(struct importer *im)
 		im->st.read = im->consumed;
 		rc = write_range(im, 0, im->nrows);
 	}
-	for (size_t i = 0; i < im->nrows; i++)
-		pending_free(&im->rows[i]);
-	im->nrows = 0;
 	/* A million rows write gigabytes of log: keep it trimmed. */
 	if (rc == ST_OK && ++im->batches % 25 == 0)
 		store_trim_logs(im->store);
@@ -1165,50 +1181,264 @@ flush_batch(struct importer *im)
 
 static int check_header(struct importer *);
 
+/* --- reading ahead ---
+ * A second thread reads and checks the next batch while this one stores
+ * the last: parsing and checking cost about a third of an import, and
+ * the store is busy the rest of the time. Only this thread touches the
+ * store, the counts and stderr; rows carry their errors across. */
+
+enum chunk_end {
+	CHUNK_MORE,
+	CHUNK_EOF,
+	CHUNK_UNREADABLE,	/* the reader failed: reader_error says why */
+	CHUNK_BAD_HEADER,
+	CHUNK_STOPPED		/* a signal came */
+};
+
+struct chunk {
+	struct pending *rows;
+	size_t nrows;
+	size_t consumed;	/* rows read from the input up to here */
+	uint64_t offset;	/* input bytes read up to here */
+	enum chunk_end end;
+};
+
+struct feed {
+	struct importer *im;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct chunk *ready;	/* read and checked, to be stored */
+	struct chunk *spent;	/* stored, its rows to be freed */
+	atomic_bool halt;	/* the writer wants no more */
+};
+
+static void
+chunk_empty(struct chunk *c)
+{
+	for (size_t i = 0; i < c->nrows; i++)
+		pending_free(&c->rows[i]);
+	c->nrows = 0;
+}
+
+static void
+chunk_free(struct chunk *c)
+{
+	if (c == NULL)
+		return;
+	chunk_empty(c);
+	free(c->rows);
+	free(c);
+}
+
+/* The chunk the writer gave back, emptied here and not in the writer's
+ * time, or a new one. */
+static struct chunk *
+feed_blank(struct feed *f)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&f->lock);
+	c = f->spent;
+	f->spent = NULL;
+	pthread_mutex_unlock(&f->lock);
+	if (c == NULL) {
+		c = xcalloc(1, sizeof *c);
+		c->rows = xcalloc(f->im->o->batch, sizeof *c->rows);
+	}
+	chunk_empty(c);
+	c->end = CHUNK_MORE;
+	return c;
+}
+
+/* False when the writer has stopped and will take no more. */
+static bool
+feed_put(struct feed *f, struct chunk *c)
+{
+	bool taken;
+
+	pthread_mutex_lock(&f->lock);
+	while (f->ready != NULL && !atomic_load(&f->halt))
+		pthread_cond_wait(&f->cond, &f->lock);
+	taken = !atomic_load(&f->halt);
+	if (taken) {
+		f->ready = c;
+		pthread_cond_broadcast(&f->cond);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return taken;
+}
+
+static struct chunk *
+feed_take(struct feed *f)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&f->lock);
+	while (f->ready == NULL)
+		pthread_cond_wait(&f->cond, &f->lock);
+	c = f->ready;
+	f->ready = NULL;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	return c;
+}
+
+static void
+feed_give_back(struct feed *f, struct chunk *c)
+{
+	struct chunk *old;
+
+	pthread_mutex_lock(&f->lock);
+	old = f->spent;
+	f->spent = c;
+	pthread_mutex_unlock(&f->lock);
+	chunk_free(old);
+}
+
+/* Fill one chunk; the reader's result: 1 more to come, 0 the end, -1
+ * unreadable, -2 header refused, -3 stopped. */
+static int
+fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
+{
+	struct importer *im = f->im;
+	struct row row;
+	int n;
+
+	memset(&row, 0, sizeof row);
+	while (c->nrows < im->o->batch && (n = reader_next(im->rd, &row)) == 1) {
+		struct pending *p = &c->rows[c->nrows];
+
+		if (*consumed == 0 && check_header(im) != 0) {
+			row_free(&row);
+			return -2;
+		}
+		++*consumed;
+		memset(p, 0, sizeof *p);
+		if (prepare(im, &row, p) != 0 && p->errs.n == 0)
+			strv_push(&p->errs, "invalid");
+		p->raw = row;
+		memset(&row, 0, sizeof row);
+		c->nrows++;
+		if (store_stop_signal || atomic_load(&f->halt))
+			return -3;
+	}
+	if (c->nrows == im->o->batch)
+		return 1;
+	row_free(&row);
+	if (n == 0 && *consumed == 0 && check_header(im) != 0)
+		return -2;
+	return n;
+}
+
+static void *
+read_ahead(void *arg)
+{
+	static const enum chunk_end ends[] = { CHUNK_STOPPED, CHUNK_BAD_HEADER,
+	    CHUNK_UNREADABLE, CHUNK_EOF, CHUNK_MORE };
+	struct feed *f = arg;
+	size_t consumed = 0;
+	int n;
+
+	do {
+		struct chunk *c = feed_blank(f);
+
+		n = fill_chunk(f, c, &consumed);
+		c->end = ends[n + 3];
+		c->consumed = consumed;
+		c->offset = f->im->src.raw_offset;
+		if (!feed_put(f, c)) {
+			chunk_free(c);
+			break;
+		}
+	} while (n == 1);
+	return NULL;
+}
+
+/* Store one chunk: its refused rows first, in the order read, as they
+ * were before the rows were read ahead. Returns a store result, or -1
+ * when the header is refused. */
+static int
+store_chunk(struct importer *im, struct chunk *c)
+{
+	int rc;
+
+	for (size_t i = 0; i < c->nrows; i++) {
+		struct pending *p = &c->rows[i];
+
+		for (size_t j = 0; j < p->errs.n; j++)
+			report(im, p->line, "%s", p->errs.v[j]);
+		if (p->errs.n > 0)
+			reject(im, p, im->last_msg);
+	}
+	if (c->end == CHUNK_BAD_HEADER)
+		return -1;
+	if (c->end == CHUNK_STOPPED || store_stop_signal)
+		return ST_INTERRUPTED;
+	im->rows = c->rows;
+	im->nrows = c->nrows;
+	im->consumed = c->consumed;
+	im->read_offset = c->offset;
+	if (c->end != CHUNK_MORE && im->consumed > im->st.read &&
+	    im->consumed >= im->skip)
+		im->st.read = im->consumed;
+	if (c->end == CHUNK_UNREADABLE) {
+		fprintf(stderr, "tcrm: import: %s\n", reader_error(im->rd));
+		flush_batch(im);
+		rc = ST_INVALID;
+	} else
+		rc = flush_batch(im);
+	c->nrows = im->nrows;
+	im->rows = NULL;
+	im->nrows = 0;
+	return rc;
+}
+
 /* Returns a store result, or -1 when the header is refused. */
 static int
 read_rows_checked(struct importer *im)
 {
-	struct row row;
-	bool bad;
-	int rc, n;
+	struct feed f;
+	sigset_t stops, old;
+	pthread_t reader;
+	bool more = true;
+	int rc = ST_OK;
 
-	memset(&row, 0, sizeof row);
-	im->rows = xcalloc(im->o->batch, sizeof *im->rows);
-	while ((n = reader_next(im->rd, &row)) == 1) {
-		struct pending *p = &im->rows[im->nrows];
+	memset(&f, 0, sizeof f);
+	f.im = im;
+	pthread_mutex_init(&f.lock, NULL);
+	pthread_cond_init(&f.cond, NULL);
+	atomic_init(&f.halt, false);
+	if ((rc = pthread_create(&reader, NULL, read_ahead, &f)) != 0) {
+		fprintf(stderr, "tcrm: import: no thread: %s\n", strerror(rc));
+		return ST_IO;
+	}
+	/* Signals go to the reader, which may wait in read(2) on a pipe:
+	 * it stops there and hands over a stopped chunk. */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stops, &old);
+	while (more) {
+		struct chunk *c = feed_take(&f);
 
-		if (im->consumed == 0 && check_header(im) != 0) {
-			row_free(&row);
-			return -1;
-		}
-		im->consumed++;
-		memset(p, 0, sizeof *p);
-		strv_init(&p->cells);
-		for (size_t i = 0; i < row.vals.n; i++)
-			strv_push(&p->cells, row.vals.v[i]);
-		bad = prepare(im, &row, p) != 0;
-		p->raw = row;
-		if (bad)
-			reject(im, p, im->last_msg ? im->last_msg : "invalid");
-		memset(&row, 0, sizeof row);
-		if (++im->nrows == im->o->batch &&
-		    (rc = flush_batch(im)) != ST_OK)
-			return rc;
-		if (store_stop_signal)
-			return ST_INTERRUPTED;
+		if (c->end != CHUNK_MORE)
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		rc = store_chunk(im, c);
+		more = rc == ST_OK && c->end == CHUNK_MORE;
+		feed_give_back(&f, c);
 	}
-	row_free(&row);
-	if (n == 0 && im->consumed == 0 && check_header(im) != 0)
-		return -1;
-	if (im->consumed > im->st.read && im->consumed >= im->skip)
-		im->st.read = im->consumed;
-	if (n < 0) {
-		fprintf(stderr, "tcrm: import: %s\n", reader_error(im->rd));
-		flush_batch(im);
-		return ST_INVALID;
-	}
-	return flush_batch(im);
+	atomic_store(&f.halt, true);
+	pthread_mutex_lock(&f.lock);
+	pthread_cond_broadcast(&f.cond);
+	pthread_mutex_unlock(&f.lock);
+	pthread_join(reader, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	chunk_free(f.ready);
+	chunk_free(f.spent);
+	pthread_cond_destroy(&f.cond);
+	pthread_mutex_destroy(&f.lock);
+	return rc;
 }
 
 /* --- setting up --- */

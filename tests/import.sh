@@ -345,6 +345,45 @@ expect_rc 65 "but not a value under no header"
 run export --form customer --where city= --fields name --format tsv
 printf '%s\n' "$OUT" | grep -q 空列
 ok $? "--where FIELD= picks records with no value there"
+# Ctrl-C while the input pipe has nothing to give: the rows read so far
+# in whole batches stay, the rest is left for a re-run, and it stops
+# at once rather than when the pipe next speaks.
+printf 'name,phones\n信号甲,13811120001\n信号乙,13811120002\n信号丙,13811120003\n' \
+	>"$TMPD/sig.csv"
+rm -f "$TMPD/sigfeed.csv"
+mkfifo "$TMPD/sigfeed.csv"
+( cat "$TMPD/sig.csv"; sleep 30 ) >"$TMPD/sigfeed.csv" &
+feeder=$!
+"$TCRM" --home "$HOME_DIR" import "$TMPD/sigfeed.csv" --form customer \
+	--batch 2 >"$TMPD/sig.out" 2>&1 &
+importer=$!
+for _ in $(seq 100); do
+	"$TCRM" --home "$HOME_DIR" import --list --output tsv 2>/dev/null |
+		grep -q "sigfeed.csv	running	2	" && break
+	sleep 0.1
+done
+sleep 0.3
+kill -INT "$importer"
+gone=1
+for _ in $(seq 30); do
+	kill -0 "$importer" 2>/dev/null || { gone=0; break; }
+	sleep 0.1
+done
+ok $gone "an import waiting on a pipe stops within 3 s of Ctrl-C"
+wait "$importer"
+[ $? -ne 0 ]
+ok $? "  and exits non-zero"
+grep -q "interrupted after row 2: run the same command again" "$TMPD/sig.out"
+ok $? "  saying where it stopped"
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
+rm -f "$TMPD/sigfeed.csv"
+cp "$TMPD/sig.csv" "$TMPD/sigfeed.csv"
+run import "$TMPD/sigfeed.csv" --form customer --batch 2
+expect_err "resuming after row 2" "  and the re-run goes on from there"
+run find 信号 --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c 信号)" -eq 3 ]
+ok $? "  storing each row once"
 run db verify
 expect_rc 0 "verify is clean after all of it"
 done_testing
