@@ -59,7 +59,7 @@ audit_key(struct store *s, unsigned char key[AUDIT_KEY_SIZE], int64_t *t)
 	*t = clock_now_us();
 	for (int i = 0; i < 8; i++)
 		key[i] = (unsigned char)(us >> (56 - 8 * i));
-	st_key_u32(key + 8, (uint32_t)getpid());
+	st_key_u32(key + 8, (uint32_t)s->pid);
 	st_key_u32(key + 12, s->audit_counter++);
 }
 

@@ -200,6 +200,20 @@ st_index_keys(const struct store_index *ix, const struct record *r,
 	}
 }
 
+/* The record a primary put is storing, and the bytes encoded from it:
+ * its secondaries' callbacks read the record, not the bytes again. */
+static _Thread_local const struct record *putting;
+static _Thread_local const void *putting_bytes;
+static _Thread_local size_t putting_size;
+
+void
+st_index_putting(const struct record *r, const void *bytes, size_t size)
+{
+	putting = r;
+	putting_bytes = bytes;
+	putting_size = size;
+}
+
 /* One put calls every secondary's callback with the same record: decode
  * it once. The bytes are compared, not just the pointer, since a buffer
  * can be reused for the next record. */
@@ -209,6 +223,9 @@ decoded(const DBT *pkey, const DBT *pdata)
 	static struct record r;
 	static struct buf bytes;
 
+	if (putting != NULL && pdata->data == putting_bytes &&
+	    pdata->size == putting_size && st_u32_key(pkey->data) == putting->id)
+		return putting;
 	if (bytes.data != NULL && bytes.len == pdata->size &&
 	    memcmp(bytes.data, pdata->data, pdata->size) == 0 &&
 	    r.id == st_u32_key(pkey->data))

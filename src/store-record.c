@@ -225,6 +225,14 @@ is_ticket(const struct entity *e)
 	return strcmp(e->name, "ticket") == 0;
 }
 
+/* Whether store_create sets fields from the id it gives (a ticket's
+ * number): a caller that may try the same record again keeps a copy. */
+bool
+store_create_derives(const struct entity *e)
+{
+	return is_ticket(e);
+}
+
 static bool
 changed(const struct record *old, const struct record *new,
     const char *field)
@@ -358,7 +366,9 @@ primary_put(struct store *s, DB_TXN *tid, struct store_entity *se,
 	memset(&d, 0, sizeof d);
 	d.data = val.data;
 	d.size = (u_int32_t)val.len;
+	st_index_putting(r, val.data, val.len);
 	ret = se->primary->put(se->primary, tid, &k, &d, flags);
+	st_index_putting(NULL, NULL, 0);
 	buf_free(&val);
 	if (ret == EINVAL)
 		return st_fail(s, ST_EXISTS, "%s %u: a unique value is already "

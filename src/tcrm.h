@@ -405,6 +405,7 @@ int store_get_for_update(struct store *, struct txn *, const struct entity *,
 /* Validated by the form (required, unique, references); assigns id (or
  * keeps a preset one if free), version 1, times and user; writes the
  * audit record. */
+bool store_create_derives(const struct entity *);
 int store_create(struct store *, struct txn *, const struct entity *,
     struct record *);
 /* Writes rec if its version is still current (if_version 0: take the
@@ -1531,6 +1532,7 @@ struct store {
 	char *err;
 	struct strv notices;
 	uint32_t audit_counter;
+	pid_t pid;			/* in audit keys; read once */
 	/* The first and last audit keys this transaction wrote for an
 	 * import, filed under it at commit (store-audit.c). */
 	char *span_import;
@@ -1560,6 +1562,7 @@ struct keyset {
 };
 void keyset_free(struct keyset *);
 /* Every secondary key a record gives in an index (deduplicated). */
+void st_index_putting(const struct record *, const void *, size_t);
 void st_index_keys(const struct store_index *, const struct record *,
     struct keyset *);
 /* The fields a result list shows, packed into prefix-index keys so a
