@@ -126,7 +126,6 @@ struct importer {
 	double last_progress;
 	off_t input_size;	/* a regular file's size, for the ETA */
 	uint64_t read_offset;	/* input bytes read by the rows stored */
-	size_t batches;
 	/* per batch attempt */
 	size_t failed;		/* index of the row that failed, or -1 */
 	char *failed_why;
@@ -1180,9 +1179,6 @@ flush_batch(struct importer *im)
 		im->st.read = im->consumed;
 		rc = write_range(im, 0, im->nrows);
 	}
-	/* A million rows write gigabytes of log: keep it trimmed. */
-	if (rc == ST_OK && ++im->batches % 25 == 0)
-		store_trim_logs(im->store);
 	progress(im, false);
 	return rc;
 }

@@ -1533,6 +1533,7 @@ struct store {
 	struct strv notices;
 	uint32_t audit_counter;
 	pid_t pid;			/* in audit keys; read once */
+	double last_trim;		/* bulk mode: the last checkpoint */
 	/* The first and last audit keys this transaction wrote for an
 	 * import, filed under it at commit (store-audit.c). */
 	char *span_import;
