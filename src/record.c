@@ -1,15 +1,61 @@
 /* record.c - the compact record codec.
  *
  * A record is a format byte, then varints for version and times, the two
- * user names, and the fields as (name, value) string pairs. Fields the
- * forms do not know are carried through unchanged.
+ * user names, and the fields as (name, value) pairs. Fields the forms do
+ * not know are carried through unchanged.
+ *
+ * Format 0xC1 spells every name out. Format 0xC2, written since, gives a
+ * name of the table below as one varint (its place plus one) and any
+ * other name as 0 and the string: the names were a quarter of a
+ * customer's bytes, and every byte of a record is written to the log
+ * again whenever its page splits.
  */
 #include "tcrm.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define RECORD_FORMAT 0xC1
+#define RECORD_FORMAT_NAMED 0xC1
+#define RECORD_FORMAT 0xC2
+
+/* The field names of the forms as shipped. Stored records hold places in
+ * this table: append to it, never reorder or remove. */
+static const char *const known_names[] = {
+	"kind", "name", "company", "title", "gender", "phones", "email",
+	"secondary_email", "wechat", "website", "address", "city",
+	"province", "country", "postcode", "language", "source", "status",
+	"tier", "do_not_call", "owner_agent", "id_number", "birthday",
+	"tags", "notes", "external_id", "created_via", "campaign",
+	"customer", "job_title", "department", "primary", "contact",
+	"channel", "direction", "disposition", "started", "duration",
+	"agent", "subject", "note", "callback_at", "amount", "call_id",
+	"caller", "called", "popped_at", "matches", "recording", "number",
+	"priority", "category", "queue", "assignee", "due", "response_due",
+	"responded", "resolved_at", "paused_at", "paused_work", "breach",
+	"escalation", "description", "resolution", "interest", "stage",
+	"probability", "close_date", "total", "ordered", "shipping_address",
+	"tracking", "order", "product", "quantity", "unit_price", "discount",
+	"method", "paid", "reference", "sku", "price", "unit", "active",
+	"start", "end", "signed", "value", "document", "budget", "script",
+	"author", "body", "phone", "missed", "interaction", "ticket",
+	"done_at", "done_by", "state", "reason", "since", "last_assigned",
+	"full_name", "role", "team", "disabled", "keys", "billing",
+	"technical", "escalations",
+};
+#define KNOWN_NAMES (sizeof known_names / sizeof known_names[0])
+
+/* A name's place in the table plus one, or 0. The first byte first, as
+ * in record_find: most names differ there. */
+static uint64_t
+known_name_token(const char *name)
+{
+	for (size_t i = 0; i < KNOWN_NAMES; i++) {
+		if (known_names[i][0] == name[0] &&
+		    strcmp(known_names[i], name) == 0)
+			return i + 1;
+	}
+	return 0;
+}
 
 void
 record_init(struct record *r)
@@ -119,6 +165,16 @@ codec_put_string(struct buf *b, const char *s)
 	buf_add(b, s ? s : "", len);
 }
 
+static void
+codec_put_name(struct buf *b, const char *name)
+{
+	uint64_t token = known_name_token(name);
+
+	codec_put_varint(b, token);
+	if (token == 0)
+		codec_put_string(b, name);
+}
+
 void
 record_encode(const struct record *r, struct buf *b)
 {
@@ -130,7 +186,7 @@ record_encode(const struct record *r, struct buf *b)
 	codec_put_string(b, r->updated_by);
 	codec_put_varint(b, r->n);
 	for (size_t i = 0; i < r->n; i++) {
-		codec_put_string(b, r->fields[i].name);
+		codec_put_name(b, r->fields[i].name);
 		codec_put_string(b, r->fields[i].value);
 	}
 }
@@ -164,6 +220,38 @@ codec_get_string(struct codec *rd, char **s)
 	return 0;
 }
 
+/* A field name, in place: in the record, or in the table. */
+static int
+codec_get_name(struct codec *rd, int format, const char **name,
+    size_t *len)
+{
+	uint64_t token;
+
+	if (format == RECORD_FORMAT) {
+		if (codec_get_varint(rd, &token) != 0 || token > KNOWN_NAMES)
+			return -1;
+		if (token > 0) {
+			*name = known_names[token - 1];
+			*len = strlen(*name);
+			return 0;
+		}
+	}
+	if (codec_get_varint(rd, &token) != 0 ||
+	    token > (uint64_t)(rd->end - rd->p))
+		return -1;
+	*name = (const char *)rd->p;
+	*len = (size_t)token;
+	rd->p += token;
+	return 0;
+}
+
+static bool
+known_format(const struct codec *rd)
+{
+	return rd->p < rd->end && (*rd->p == RECORD_FORMAT ||
+	    *rd->p == RECORD_FORMAT_NAMED);
+}
+
 /* The value of one field, read in place from an encoded record: a search
  * result needs four fields of a record, not a copy of every one. */
 int
@@ -173,9 +261,11 @@ record_peek(const void *data, size_t size, const char *name,
 	struct codec rd = { data, (const unsigned char *)data + size };
 	size_t want = strlen(name);
 	uint64_t skip, n, l;
+	int format;
 
-	if (size < 1 || *rd.p++ != RECORD_FORMAT)
+	if (!known_format(&rd))
 		return -1;
+	format = *rd.p++;
 	for (int i = 0; i < 3; i++) {		/* version, created, updated */
 		if (codec_get_varint(&rd, &skip) != 0)
 			return -1;
@@ -189,14 +279,11 @@ record_peek(const void *data, size_t size, const char *name,
 	if (codec_get_varint(&rd, &n) != 0)
 		return -1;
 	for (uint64_t i = 0; i < n; i++) {
-		const unsigned char *key;
-		uint64_t klen;
+		const char *key;
+		size_t klen;
 
-		if (codec_get_varint(&rd, &klen) != 0 ||
-		    klen > (uint64_t)(rd.end - rd.p))
+		if (codec_get_name(&rd, format, &key, &klen) != 0)
 			return -1;
-		key = rd.p;
-		rd.p += klen;
 		if (codec_get_varint(&rd, &l) != 0 ||
 		    l > (uint64_t)(rd.end - rd.p))
 			return -1;
@@ -215,10 +302,12 @@ record_decode(const void *data, size_t size, struct record *r)
 {
 	struct codec rd = { data, (const unsigned char *)data + size };
 	uint64_t version, created, updated, n;
+	int format;
 
 	record_init(r);
-	if (size < 1 || *rd.p++ != RECORD_FORMAT)
+	if (!known_format(&rd))
 		return -1;
+	format = *rd.p++;
 	if (codec_get_varint(&rd, &version) != 0 || version > UINT32_MAX ||
 	    codec_get_varint(&rd, &created) != 0 ||
 	    codec_get_varint(&rd, &updated) != 0 ||
@@ -234,13 +323,13 @@ record_decode(const void *data, size_t size, struct record *r)
 	r->size = n ? n : 1;
 	for (uint64_t i = 0; i < n; i++) {
 		struct kv *kv = &r->fields[r->n];
+		const char *name;
+		size_t len;
 
-		if (codec_get_string(&rd, &kv->name) != 0)
+		if (codec_get_name(&rd, format, &name, &len) != 0 ||
+		    codec_get_string(&rd, &kv->value) != 0)
 			goto bad;
-		if (codec_get_string(&rd, &kv->value) != 0) {
-			free(kv->name);
-			goto bad;
-		}
+		kv->name = xstrndup(name, len);
 		r->n++;
 	}
 	if (rd.p != rd.end)
