@@ -1,9 +1,11 @@
 /* import-read.c - rows from the formats administrators really have: CSV
  * and TSV (header row), JSON Lines, YAML (a list of mappings, or one
- * mapping per document) and vCard 3.0/4.0. Every reader streams. */
+ * mapping per document) and vCard 2.1/3.0/4.0. Every reader streams. */
 #include "tcrm.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -565,19 +567,133 @@ count_col(const struct row *row, const char *col)
 	return n;
 }
 
+/* vCard 2.1, as phones still export it: a parameter QUOTED-PRINTABLE
+ * (or ENCODING=QUOTED-PRINTABLE) and CHARSET=. */
+static bool
+vcard_is_qp(const char *params)
+{
+	return params != NULL && strcasestr(params, "QUOTED-PRINTABLE") != NULL;
+}
+
+static char *
+vcard_charset(const char *params)
+{
+	const char *c = params ? strcasestr(params, "CHARSET=") : NULL;
+
+	if (c == NULL)
+		return NULL;
+	c += strlen("CHARSET=");
+	return xstrndup(c, strcspn(c, ";:"));
+}
+
+static int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static void
+qp_decode(const char *s, struct buf *out)
+{
+	for (; *s != '\0'; s++) {
+		int hi, lo;
+
+		if (*s == '=' && (hi = hex_digit((unsigned char)s[1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)s[2])) >= 0) {
+			buf_addc(out, (char)(hi << 4 | lo));
+			s += 2;
+		} else if (*s == '=' && s[1] == '\0')
+			break;			/* a soft break left at the end */
+		else
+			buf_addc(out, *s);
+	}
+}
+
+/* Bytes in CHARSET (UTF-8 when NULL) to UTF-8; NULL if they are not. */
+static char *
+to_utf8(const char *bytes, size_t len, const char *charset)
+{
+	struct buf out;
+	iconv_t cd;
+	char *in = (char *)bytes;
+	size_t left = len;
+
+	if (charset == NULL || strcasecmp(charset, "UTF-8") == 0 ||
+	    strcasecmp(charset, "UTF8") == 0)
+		return utf8_valid(bytes, len, NULL) && memchr(bytes, 0, len) ==
+		    NULL ? xstrndup(bytes, len) : NULL;
+	if ((cd = iconv_open("UTF-8", charset)) == (iconv_t)-1)
+		return NULL;
+	buf_init(&out);
+	while (left > 0) {
+		char tmp[256], *o = tmp;
+		size_t room = sizeof tmp;
+
+		if (iconv(cd, &in, &left, &o, &room) == (size_t)-1 &&
+		    errno != E2BIG) {
+			iconv_close(cd);
+			buf_free(&out);
+			return NULL;
+		}
+		buf_add(&out, tmp, sizeof tmp - room);
+	}
+	iconv_close(cd);
+	if (!utf8_valid(out.data ? out.data : "", out.len, NULL) ||
+	    (out.len > 0 && memchr(out.data, 0, out.len) != NULL)) {
+		buf_free(&out);
+		return NULL;
+	}
+	return out.data ? buf_detach(&out) : xstrdup("");
+}
+
+/* A 2.1 value as UTF-8 text, or NULL with the row's error set. */
+static char *
+vcard21_value(struct row *row, const char *name, const char *params,
+    const char *value)
+{
+	char *charset = vcard_charset(params), *text;
+	struct buf raw;
+
+	buf_init(&raw);
+	if (vcard_is_qp(params))
+		qp_decode(value, &raw);
+	else
+		buf_adds(&raw, value);
+	text = to_utf8(raw.data ? raw.data : "", raw.len, charset);
+	if (text == NULL && row->error == NULL)
+		row->error = xasprintf("%s: the value is not %s text", name,
+		    charset ? charset : "UTF-8");
+	free(charset);
+	buf_free(&raw);
+	return text;
+}
+
 /* One content line: NAME;PARAMS:VALUE. ADR and N are ;-structured. */
 static void
 vcard_property(struct reader *rd, struct row *row, char *line, int *emails)
 {
-	char *colon = strchr(line, ':'), *semi, *p;
+	char *colon = strchr(line, ':'), *semi, *p, *decoded = NULL;
+	const char *params = NULL, *value;
 	const struct field *f;
 	struct buf val;
 
 	if (colon == NULL)
 		return;
 	*colon = '\0';
-	if ((semi = strchr(line, ';')) != NULL)
+	if ((semi = strchr(line, ';')) != NULL) {
 		*semi = '\0';
+		params = semi + 1;
+	}
+	value = colon + 1;
+	if (params != NULL && (vcard_is_qp(params) ||
+	    strcasestr(params, "CHARSET=") != NULL)) {
+		if ((decoded = vcard21_value(row, line, params, value)) == NULL)
+			return;
+		value = decoded;
+	}
 	if ((p = strchr(line, '.')) != NULL)	/* item1.TEL */
 		line = p + 1;
 	buf_init(&val);
@@ -586,7 +702,7 @@ vcard_property(struct reader *rd, struct row *row, char *line, int *emails)
 		struct strv parts;
 
 		strv_init(&parts);
-		strv_split(&parts, colon + 1, ";");
+		strv_split(&parts, value, ";");
 		for (size_t i = 0; i < parts.n; i++) {
 			if (val.len > 0)
 				buf_adds(&val, ", ");
@@ -599,7 +715,7 @@ vcard_property(struct reader *rd, struct row *row, char *line, int *emails)
 		struct buf family, given;
 
 		strv_init(&parts);
-		strv_split(&parts, colon + 1, ";");
+		strv_split(&parts, value, ";");
 		buf_init(&family);
 		buf_init(&given);
 		if (parts.n > 0)
@@ -619,9 +735,10 @@ vcard_property(struct reader *rd, struct row *row, char *line, int *emails)
 		buf_free(&given);
 		strv_free(&parts);
 		buf_free(&val);
+		free(decoded);
 		return;
 	} else {
-		const char *v = colon + 1;
+		const char *v = value;
 
 		char *own = NULL;
 
@@ -655,6 +772,24 @@ vcard_property(struct reader *rd, struct row *row, char *line, int *emails)
 			row_add(row, f->name, val.data ? val.data : "");
 	}
 	buf_free(&val);
+	free(decoded);
+}
+
+/* A quoted-printable value ending in '=' goes on at the next line. */
+static bool
+qp_continues(const struct buf *logical)
+{
+	const char *colon;
+	char *head;
+	bool qp;
+
+	if (logical->len == 0 || logical->data[logical->len - 1] != '=' ||
+	    (colon = memchr(logical->data, ':', logical->len)) == NULL)
+		return false;
+	head = xstrndup(logical->data, (size_t)(colon - logical->data));
+	qp = vcard_is_qp(head);
+	free(head);
+	return qp;
 }
 
 static int
@@ -687,9 +822,15 @@ next_vcard(struct reader *rd, struct row *row)
 		}
 		buf_adds(&raw, rd->line.data);
 		buf_addc(&raw, '\n');
-		/* Folded lines continue with a space or tab. */
+		/* Folded lines continue with a space or tab; a 2.1
+		 * quoted-printable value after a soft break. */
 		if (rd->line.data[0] == ' ' || rd->line.data[0] == '\t') {
 			buf_adds(&logical, rd->line.data + 1);
+			continue;
+		}
+		if (qp_continues(&logical)) {
+			logical.data[--logical.len] = '\0';
+			buf_adds(&logical, rd->line.data);
 			continue;
 		}
 		if (logical.len > 0)

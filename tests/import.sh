@@ -161,6 +161,21 @@ expect_out "	吴九	华为技术	" "vCard TEL, FN and ORG"
 run find zheng --format tsv
 expect_out "Zheng Shi Is A Very Long Name That Needs Folding Across Lines In A vCard File" \
 	"folded vCard lines are unfolded"
+# vCard 2.1 as phones export it: quoted-printable values with soft line
+# breaks, CHARSET=UTF-8 or GBK, CRLF; a value that is not its charset's
+# text is a row error with its line.
+run import "$D/phone21.vcf" --form customer --partial
+expect_rc 65 "vCard 2.1 with one undecodable card"
+expect_err "phone21.vcf:15: FN: the value is not UTF-8 text" \
+	"  the bad card is named by its line"
+expect_err "3 read, 2 created" "  the others are stored"
+run find 13911112222 --format tsv
+expect_out "	李小龙	北京小龙科技有限公司	" \
+	"  quoted-printable N and ORG, across a soft line break"
+run find 01088887777 --format tsv
+expect_out "	欧阳娜娜	" "  CHARSET=GBK converted"
+run export --form customer --where phones=13911112222 --fields notes --format jsonl
+expect_out '"first line\\nsecond line"' "  =0D=0A is a line break"
 
 # Encodings.
 run import "$D/gb18030.csv" --form customer --encoding GB18030
