@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define ERRORS_SHOWN 100
+#define CHUNK_BYTES (8 * 1024 * 1024)
 #define ROW_IGNORED ((const struct field *)-1)
 
 struct link {
@@ -1299,17 +1300,31 @@ feed_give_back(struct feed *f, struct chunk *c)
 	chunk_free(old);
 }
 
+static size_t
+row_bytes(const struct row *row)
+{
+	size_t n = row->raw ? strlen(row->raw) : 0;
+
+	for (size_t i = 0; i < row->vals.n; i++)
+		n += strlen(row->vals.v[i]);
+	return n;
+}
+
 /* Fill one chunk; the reader's result: 1 more to come, 0 the end, -1
- * unreadable, -2 header refused, -3 stopped. */
+ * unreadable, -2 header refused, -3 stopped. A chunk ends early once its
+ * rows hold CHUNK_BYTES: three chunks are alive at once, and rows of
+ * megabyte cells must not make that gigabytes. */
 static int
 fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 {
 	struct importer *im = f->im;
 	struct row row;
+	size_t bytes = 0;
 	int n;
 
 	memset(&row, 0, sizeof row);
-	while (c->nrows < im->o->batch && (n = reader_next(im->rd, &row)) == 1) {
+	while (c->nrows < im->o->batch && bytes < CHUNK_BYTES &&
+	    (n = reader_next(im->rd, &row)) == 1) {
 		struct pending *p = &c->rows[c->nrows];
 
 		if (*consumed == 0 && check_header(im) != 0) {
@@ -1317,6 +1332,7 @@ fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 			return -2;
 		}
 		++*consumed;
+		bytes += row_bytes(&row);
 		memset(p, 0, sizeof *p);
 		if (prepare(im, &row, p) != 0 && p->errs.n == 0)
 			strv_push(&p->errs, "invalid");
@@ -1326,7 +1342,7 @@ fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 		if (store_stop_signal || atomic_load(&f->halt))
 			return -3;
 	}
-	if (c->nrows == im->o->batch)
+	if (c->nrows == im->o->batch || bytes >= CHUNK_BYTES)
 		return 1;
 	row_free(&row);
 	if (n == 0 && *consumed == 0 && check_header(im) != 0)
