@@ -278,19 +278,25 @@ expect_rc 64 "an unknown field in --fields is a usage error"
 
 # A killed all-or-nothing import with a bad row before the kill still
 # ends rolled back when run again (flags in another order, same import).
-kill_after_first_batch() {	# FILE-CONTENT-FIRST-PART
-	rm -f "$TMPD/feed.csv"
-	mkfifo "$TMPD/feed.csv"
-	( cat "$1"; sleep 30 ) >"$TMPD/feed.csv" &
+# An import, in batches of 2, of CONTENT through the FIFO NAME.csv, which
+# then stays silent; returns once the first batch is committed, with
+# $feeder and $importer set.
+start_stalled_import() {	# NAME CONTENT-FILE OUTPUT
+	rm -f "$TMPD/$1.csv"
+	mkfifo "$TMPD/$1.csv"
+	( cat "$2"; sleep 30 ) >"$TMPD/$1.csv" &
 	feeder=$!
-	"$TCRM" --home "$HOME_DIR" import "$TMPD/feed.csv" --form customer \
-		--batch 2 >/dev/null 2>&1 &
+	"$TCRM" --home "$HOME_DIR" import "$TMPD/$1.csv" --form customer \
+		--batch 2 >"$3" 2>&1 &
 	importer=$!
 	for _ in $(seq 100); do
 		"$TCRM" --home "$HOME_DIR" import --list --output tsv 2>/dev/null |
-			grep -q "feed.csv	running	2	" && break
+			grep -q "$1.csv	running	2	" && break
 		sleep 0.1
 	done
+}
+kill_after_first_batch() {	# FILE-CONTENT-FIRST-PART
+	start_stalled_import feed "$1" /dev/null
 	kill -KILL "$importer" 2>/dev/null
 	kill "$feeder" 2>/dev/null
 	wait "$importer" "$feeder" 2>/dev/null
@@ -365,18 +371,7 @@ ok $? "--where FIELD= picks records with no value there"
 # at once rather than when the pipe next speaks.
 printf 'name,phones\n信号甲,13811120001\n信号乙,13811120002\n信号丙,13811120003\n' \
 	>"$TMPD/sig.csv"
-rm -f "$TMPD/sigfeed.csv"
-mkfifo "$TMPD/sigfeed.csv"
-( cat "$TMPD/sig.csv"; sleep 30 ) >"$TMPD/sigfeed.csv" &
-feeder=$!
-"$TCRM" --home "$HOME_DIR" import "$TMPD/sigfeed.csv" --form customer \
-	--batch 2 >"$TMPD/sig.out" 2>&1 &
-importer=$!
-for _ in $(seq 100); do
-	"$TCRM" --home "$HOME_DIR" import --list --output tsv 2>/dev/null |
-		grep -q "sigfeed.csv	running	2	" && break
-	sleep 0.1
-done
+start_stalled_import sigfeed "$TMPD/sig.csv" "$TMPD/sig.out"
 sleep 0.3
 kill -INT "$importer"
 gone=1
