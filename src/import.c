@@ -1345,6 +1345,8 @@ fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 	if (c->nrows == im->o->batch || bytes >= CHUNK_BYTES)
 		return 1;
 	row_free(&row);
+	if (n < 0 && (store_stop_signal || atomic_load(&f->halt)))
+		return -3;	/* the read gave up, it did not fail */
 	if (n == 0 && *consumed == 0 && check_header(im) != 0)
 		return -2;
 	return n;
@@ -1413,6 +1415,14 @@ store_chunk(struct importer *im, struct chunk *c)
 	return rc;
 }
 
+static bool
+feed_gives_up(void *arg)
+{
+	struct feed *f = arg;
+
+	return store_stop_signal || atomic_load(&f->halt);
+}
+
 /* Returns a store result, or -1 when the header is refused. */
 static int
 read_rows_checked(struct importer *im)
@@ -1428,7 +1438,10 @@ read_rows_checked(struct importer *im)
 	pthread_mutex_init(&f.lock, NULL);
 	pthread_cond_init(&f.cond, NULL);
 	atomic_init(&f.halt, false);
+	im->src.give_up = feed_gives_up;
+	im->src.give_up_arg = &f;
 	if ((rc = pthread_create(&reader, NULL, read_ahead, &f)) != 0) {
+		im->src.give_up = NULL;
 		fprintf(stderr, "tcrm: import: no thread: %s\n", strerror(rc));
 		return ST_IO;
 	}
@@ -1453,6 +1466,7 @@ read_rows_checked(struct importer *im)
 	pthread_cond_broadcast(&f.cond);
 	pthread_mutex_unlock(&f.lock);
 	pthread_join(reader, NULL);
+	im->src.give_up = NULL;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	chunk_free(f.ready);
 	chunk_free(f.spent);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,23 @@ source_fail(struct source *src, const char *fmt, ...)
 	return -2;
 }
 
+/* False when the owner gave up waiting for input. */
+static bool
+source_wait(struct source *src)
+{
+	struct pollfd pfd = { .fd = src->fd, .events = POLLIN };
+
+	if (src->give_up == NULL)
+		return true;
+	while (!src->give_up(src->give_up_arg)) {
+		int r = poll(&pfd, 1, 100);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return true;
+	}
+	return false;
+}
+
 /* Refill raw from the descriptor; keeps unconsumed bytes at the front. */
 static int
 source_read_raw(struct source *src)
@@ -72,6 +90,8 @@ source_read_raw(struct source *src)
 		src->rlen -= src->rpos;
 		src->rpos = 0;
 	}
+	if (!source_wait(src))
+		return source_fail(src, "stopped while waiting for input");
 	do
 		n = read(src->fd, src->raw + src->rlen,
 		    sizeof src->raw - src->rlen);

@@ -256,6 +256,11 @@ struct source {
 	int last;		/* previous byte, for CRLF line counting */
 	char *err;		/* set when source_getc returns -2 */
 	int pushed;		/* a byte given back, or -1 */
+	/* When set, input is awaited in slices and the read gives up
+	 * once this says so (the import's reading thread, whose writer
+	 * stopped, on a pipe that stays silent). */
+	bool (*give_up)(void *);
+	void *give_up_arg;
 };
 /* encoding NULL: UTF-8 (a UTF-8 or UTF-16 byte order mark is honoured).
  * Returns 0, or -1 with *err for an unknown encoding. */
