@@ -42,7 +42,6 @@ struct pending {
 	struct strv linkvals;		/* parallel to importer links */
 	struct row raw;			/* as read, for the reject file */
 	struct strv errs;		/* why the row was refused, if it was */
-	uint32_t file_id;		/* the id the file gave, or 0 */
 	bool rejected;
 };
 
@@ -495,7 +494,7 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 				    "is not a record id", t->col, i + 1, val);
 				bad = -1;
 			} else if (*val != '\0')
-				p->rec.id = p->file_id = id;
+				p->rec.id = id;
 			continue;
 		}
 		if (t->field == NULL) {
@@ -955,7 +954,7 @@ static int
 write_row(struct importer *im, struct store *s, struct txn *t,
     struct pending *p, char **why)
 {
-	struct record copy, *r;
+	struct record r;
 	uint32_t dup;
 	char *which = NULL;
 	int rc;
@@ -997,21 +996,16 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 		}
 	}
 	free(which);
-	/* The row's record is stored as it is, not a copy, unless the store
-	 * derives fields from the id it gives: a batch tried again starts
-	 * each row from the id the file gave. */
-	p->rec.id = p->file_id;
-	if (store_create_derives(im->e))
-		record_copy(&copy, &p->rec);
-	r = store_create_derives(im->e) ? &copy : &p->rec;
-	mark_imported(im->e, r);
-	rc = store_create(s, t, im->e, r);
+	/* A copy: a batch tried again must find the row as it was read, not
+	 * with the defaults and the id this attempt gave it. */
+	record_copy(&r, &p->rec);
+	mark_imported(im->e, &r);
+	rc = store_create(s, t, im->e, &r);
 	if (rc == ST_OK && im->o->dry_run) {
-		dry_remember(im, s, r);
-		hashset_add(&im->dry_ids, r->id);
+		dry_remember(im, s, &r);
+		hashset_add(&im->dry_ids, r.id);
 	}
-	if (r == &copy)
-		record_free(&copy);
+	record_free(&r);
 	if (rc == ST_OK)
 		im->attempt.created++;
 	return rc;

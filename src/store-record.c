@@ -225,14 +225,6 @@ is_ticket(const struct entity *e)
 	return strcmp(e->name, "ticket") == 0;
 }
 
-/* Whether store_create sets fields from the id it gives (a ticket's
- * number): a caller that may try the same record again keeps a copy. */
-bool
-store_create_derives(const struct entity *e)
-{
-	return is_ticket(e);
-}
-
 static bool
 changed(const struct record *old, const struct record *new,
     const char *field)

@@ -410,7 +410,6 @@ int store_get_for_update(struct store *, struct txn *, const struct entity *,
 /* Validated by the form (required, unique, references); assigns id (or
  * keeps a preset one if free), version 1, times and user; writes the
  * audit record. */
-bool store_create_derives(const struct entity *);
 int store_create(struct store *, struct txn *, const struct entity *,
     struct record *);
 /* Writes rec if its version is still current (if_version 0: take the
