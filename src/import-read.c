@@ -617,17 +617,17 @@ static char *
 to_utf8(const char *bytes, size_t len, const char *charset)
 {
 	struct buf out;
-	iconv_t cd;
+	iconv_t cd = (iconv_t)-1;
 	char *in = (char *)bytes;
 	size_t left = len;
 
-	if (charset == NULL || strcasecmp(charset, "UTF-8") == 0 ||
-	    strcasecmp(charset, "UTF8") == 0)
-		return utf8_valid(bytes, len, NULL) && memchr(bytes, 0, len) ==
-		    NULL ? xstrndup(bytes, len) : NULL;
-	if ((cd = iconv_open("UTF-8", charset)) == (iconv_t)-1)
-		return NULL;
 	buf_init(&out);
+	if (charset == NULL || strcasecmp(charset, "UTF-8") == 0 ||
+	    strcasecmp(charset, "UTF8") == 0) {
+		buf_add(&out, bytes, len);
+		left = 0;
+	} else if ((cd = iconv_open("UTF-8", charset)) == (iconv_t)-1)
+		return NULL;
 	while (left > 0) {
 		char tmp[256], *o = tmp;
 		size_t room = sizeof tmp;
@@ -640,7 +640,8 @@ to_utf8(const char *bytes, size_t len, const char *charset)
 		}
 		buf_add(&out, tmp, sizeof tmp - room);
 	}
-	iconv_close(cd);
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
 	if (!utf8_valid(out.data ? out.data : "", out.len, NULL) ||
 	    (out.len > 0 && memchr(out.data, 0, out.len) != NULL)) {
 		buf_free(&out);

@@ -1245,7 +1245,6 @@ feed_blank(struct feed *f)
 		c->rows = xcalloc(f->im->o->batch, sizeof *c->rows);
 	}
 	chunk_empty(c);
-	c->end = CHUNK_MORE;
 	return c;
 }
 
@@ -1304,11 +1303,10 @@ row_bytes(const struct row *row)
 	return n;
 }
 
-/* Fill one chunk; the reader's result: 1 more to come, 0 the end, -1
- * unreadable, -2 header refused, -3 stopped. A chunk ends early once its
- * rows hold CHUNK_BYTES: three chunks are alive at once, and rows of
- * megabyte cells must not make that gigabytes. */
-static int
+/* Fill one chunk and say how it ended. A chunk ends early once its rows
+ * hold CHUNK_BYTES: three chunks are alive at once, and rows of megabyte
+ * cells must not make that gigabytes. */
+static enum chunk_end
 fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 {
 	struct importer *im = f->im;
@@ -1323,7 +1321,7 @@ fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 
 		if (*consumed == 0 && check_header(im) != 0) {
 			row_free(&row);
-			return -2;
+			return CHUNK_BAD_HEADER;
 		}
 		++*consumed;
 		bytes += row_bytes(&row);
@@ -1334,39 +1332,36 @@ fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 		memset(&row, 0, sizeof row);
 		c->nrows++;
 		if (store_stop_signal || atomic_load(&f->halt))
-			return -3;
+			return CHUNK_STOPPED;
 	}
 	if (c->nrows == im->o->batch || bytes >= CHUNK_BYTES)
-		return 1;
+		return CHUNK_MORE;
 	row_free(&row);
 	if (n < 0 && (store_stop_signal || atomic_load(&f->halt)))
-		return -3;	/* the read gave up, it did not fail */
+		return CHUNK_STOPPED;	/* the read gave up, it did not fail */
 	if (n == 0 && *consumed == 0 && check_header(im) != 0)
-		return -2;
-	return n;
+		return CHUNK_BAD_HEADER;
+	return n == 0 ? CHUNK_EOF : CHUNK_UNREADABLE;
 }
 
 static void *
 read_ahead(void *arg)
 {
-	static const enum chunk_end ends[] = { CHUNK_STOPPED, CHUNK_BAD_HEADER,
-	    CHUNK_UNREADABLE, CHUNK_EOF, CHUNK_MORE };
 	struct feed *f = arg;
 	size_t consumed = 0;
-	int n;
+	enum chunk_end end;
 
 	do {
 		struct chunk *c = feed_blank(f);
 
-		n = fill_chunk(f, c, &consumed);
-		c->end = ends[n + 3];
+		end = c->end = fill_chunk(f, c, &consumed);
 		c->consumed = consumed;
 		c->offset = f->im->src.raw_offset;
 		if (!feed_put(f, c)) {
 			chunk_free(c);
 			break;
 		}
-	} while (n == 1);
+	} while (end == CHUNK_MORE);
 	return NULL;
 }
 
