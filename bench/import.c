@@ -3,7 +3,9 @@
  * same size, in one run. Prints rows/s of both, the ratio, and the peak
  * memory of the importer at each size.
  *
- *   bench/import [-n ROWS,ROWS...] [-d DIR] [--batch N] TCRM
+ *   bench/import [-k] [-n ROWS,ROWS...] [-d DIR] [--batch N] TCRM
+ *
+ * -k keeps the generated file and both databases in DIR, to look into.
  */
 #include "tcrm.h"
 
@@ -224,11 +226,14 @@ main(int argc, char **argv)
 	};
 	const char *dir = "/tmp", *sizes = "100000,1000000";
 	long batch = 2000;
+	bool keep = false;
 	struct strv list;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:d:", opts, NULL)) != -1) {
-		if (c == 'n')
+	while ((c = getopt_long(argc, argv, "kn:d:", opts, NULL)) != -1) {
+		if (c == 'k')
+			keep = true;
+		else if (c == 'n')
 			sizes = optarg;
 		else if (c == 'd')
 			dir = optarg;
@@ -238,7 +243,7 @@ main(int argc, char **argv)
 			return 64;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: bench/import [-n ROWS,...] [-d DIR] "
+		fprintf(stderr, "usage: bench/import [-k] [-n ROWS,...] [-d DIR] "
 		    "[--batch N] TCRM\n");
 		return 64;
 	}
@@ -264,7 +269,7 @@ main(int argc, char **argv)
 		    rows / t.secs, rows / s.secs, s.secs / t.secs,
 		    t.rss_anon_kb / 1024.0, t.hwm_kb / 1024.0);
 		fflush(stdout);
-		if (system(rm) != 0)
+		if (!keep && system(rm) != 0)
 			fprintf(stderr, "bench/import: could not clean %s\n", dir);
 		free(csv);
 		free(home);
