@@ -747,6 +747,7 @@ restore_counts(struct importer *im, json_t *old)
 	    "rejected"));
 	im->st.resumed_at = (size_t)json_integer_value(json_object_get(old,
 	    "rows_done"));
+	im->st.committed = im->st.resumed_at;
 }
 
 static int
@@ -1173,6 +1174,8 @@ flush_batch(struct importer *im)
 	if (im->nrows > 0) {
 		im->st.read = im->consumed;
 		rc = write_range(im, 0, im->nrows);
+		if (rc == ST_OK && !im->o->dry_run)
+			im->st.committed = im->st.read;
 	}
 	progress(im, false);
 	return rc;
@@ -1635,15 +1638,23 @@ journal_end_txn(struct store *s, struct txn *t, void *arg)
 	return journal_put(je->im, t, je->status);
 }
 
+/* stopped: the store failed or a signal came before the end; what the
+ * committed batches hold stays, and a re-run goes on after them. */
 static void
-summary(struct importer *im)
+summary(struct importer *im, bool stopped)
 {
 	struct buf b;
 
 	buf_init(&b);
 	if (im->o->dry_run)
 		buf_adds(&b, "dry run, nothing written: ");
-	else if (im->st.rolled_back) {
+	else if (stopped) {
+		buf_printf(&b, "import %s stopped after row %zu: %zu created, "
+		    "%zu updated, %zu rejected in %.2f s\n", im->st.id,
+		    im->st.committed, im->st.created, im->st.updated,
+		    im->st.rejected, now_s() - im->t0);
+		goto out;
+	} else if (im->st.rolled_back) {
 		buf_printf(&b, "import %s rolled back, nothing stored: %zu "
 		    "read, %zu rejected in %.2f s\n", im->st.id, im->st.read,
 		    im->st.rejected, now_s() - im->t0);
@@ -1744,6 +1755,7 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	struct importer im;
 	struct stat sb;
 	char *err = NULL;
+	bool stopped;
 	int fd, rc, status;
 
 	memset(&im, 0, sizeof im);
@@ -1807,7 +1819,11 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	rc = import_finish(&im, rc);
 	if (o->dry_run)
 		print_mapping(&im);
-	summary(&im);
+	stopped = rc != ST_OK && rc != ST_INVALID && im.started &&
+	    !o->dry_run;
+	if (rc != ST_OK && rc != ST_INVALID && rc != ST_INTERRUPTED)
+		cmd_error(ctx, "%s", store_error(ctx->store));
+	summary(&im, stopped);
 	*st = im.st;
 	if (rc == ST_OK)
 		status = im.st.rejected > 0 ? EX_DATAERR : 0;
@@ -1815,10 +1831,13 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		status = EX_DATAERR;	/* unreadable input */
 	else if (rc == ST_INTERRUPTED) {
 		cmd_error(ctx, _("interrupted after row %zu: run the same "
-		    "command again to go on from there"), im.st.read);
+		    "command again to go on from there"), im.st.committed);
 		status = EX_TEMPFAIL;
 	} else {
-		cmd_error(ctx, "%s", store_error(ctx->store));
+		if (stopped)
+			cmd_error(ctx, _("once that is put right, run the same "
+			    "command again to go on after row %zu"),
+			    im.st.committed);
 		status = store_rc_exit(rc);
 	}
 	importer_free(&im);

@@ -858,6 +858,7 @@ struct import_stats {
 	size_t skipped;
 	size_t rejected;
 	size_t resumed_at;
+	size_t committed;	/* rows up to the last committed batch */
 	bool rolled_back;
 };
 int import_run(struct cmd_ctx *, const struct entity *, struct import_opts *,

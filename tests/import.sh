@@ -396,4 +396,44 @@ run find 信号 --format tsv
 ok $? "  storing each row once"
 run db verify
 expect_rc 0 "verify is clean after all of it"
+
+# The store fails mid-import (here, the log may grow no further, as on a
+# full disk): the batches committed stay, the user is told where it
+# stopped, and a re-run goes on from there once the cause is gone. A
+# home of its own, so that its log starts near the beginning.
+awk 'BEGIN { print "name,phones,email"
+	for (i = 1; i <= 20000; i++)
+		printf "满盘%d,+86 139%08d,full%d@example.cn\n", i, i, i
+}' >"$TMPD/full.csv"
+full() {
+	"$TCRM" --home "$TMPD/full" "$@" >"$TMPD/out" 2>"$TMPD/err"
+	RC=$?
+	OUT=$(cat "$TMPD/out")
+	ERR=$(cat "$TMPD/err")
+}
+full import --list
+(
+	trap '' XFSZ
+	ulimit -f 16000		# 8 MB in dash's blocks, 16 MB in bash's
+	full import "$TMPD/full.csv" --form customer --batch 500
+	exit $RC
+)
+RC=$?
+ERR=$(cat "$TMPD/err")
+expect_rc 74 "an import the store fails under stops with an I/O error"
+expect_err "File too large" "  naming the cause"
+printf '%s\n' "$ERR" |
+    grep -q "import 1 stopped after row [1-9][0-9]*: [1-9][0-9]* created"
+ok $? "  and how far it got"
+expect_err "run the same command again to go on after row" \
+	"  and what to do"
+full import "$TMPD/full.csv" --form customer --batch 500
+expect_rc 0 "the re-run completes"
+printf '%s\n' "$ERR" | grep -q "resuming after row [1-9]"
+ok $? "  going on after the committed batches"
+full export --form customer --fields email --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c '^full[0-9]*@')" -eq 20000 ]
+ok $? "  with every row stored once"
+full db verify
+expect_rc 0 "  and verify is clean"
 done_testing
