@@ -150,6 +150,22 @@ now_s(void)
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
+/* One line on stderr, with the control characters that file names,
+ * headers and options may hold made visible. */
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	out_safe(stderr, msg);
+	fputc('\n', stderr);
+	free(msg);
+}
+
 static void
 report(struct importer *im, size_t line, const char *fmt, ...)
 {
@@ -160,11 +176,8 @@ report(struct importer *im, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (im->errors <= ERRORS_SHOWN) {
-		fprintf(stderr, "%s:%zu: ", im->src.name, line);
-		out_safe(stderr, msg);
-		fputc('\n', stderr);
-	}
+	if (im->errors <= ERRORS_SHOWN)
+		say("%s:%zu: %s", im->src.name, line, msg);
 	free(im->last_msg);
 	im->last_msg = msg;
 }
@@ -238,8 +251,8 @@ map_option(struct importer *im, const char *col, struct target *t)
 			}
 			strv_free(&cols);
 			if (t->field == NULL && !t->is_id) {
-				fprintf(stderr, "tcrm: import: --map %s: %s has "
-				    "no field '%s'\n", m, im->e->name, eq + 1);
+				say("tcrm: import: --map %s: %s has no field "
+				    "'%s'", m, im->e->name, eq + 1);
 				return -1;
 			}
 			return 1;
@@ -1396,7 +1409,7 @@ store_chunk(struct importer *im, struct chunk *c)
 	    im->consumed >= im->skip)
 		im->st.read = im->consumed;
 	if (c->end == CHUNK_UNREADABLE) {
-		fprintf(stderr, "tcrm: import: %s\n", reader_error(im->rd));
+		say("tcrm: import: %s", reader_error(im->rd));
 		flush_batch(im);
 		rc = ST_INVALID;
 	} else
@@ -1497,8 +1510,8 @@ parse_links(struct importer *im)
 		if (l->key == NULL)
 			l->key = entity_field_by_alias(l->ref->ref_entity, key);
 		if (l->key == NULL || l->key->index == IX_NONE) {
-			fprintf(stderr, "tcrm: import: --link %s: %s has no "
-			    "indexed field '%s' to look records up by\n", spec,
+			say("tcrm: import: --link %s: %s has no indexed "
+			    "field '%s' to look records up by", spec,
 			    l->ref->ref, key);
 			free(ref);
 			free(key);
@@ -1510,8 +1523,8 @@ parse_links(struct importer *im)
 		free(key);
 		continue;
 bad:
-		fprintf(stderr, "tcrm: import: --link %s: want REF.FIELD=COLUMN, "
-		    "where REF is a reference of %s\n", spec, im->e->name);
+		say("tcrm: import: --link %s: want REF.FIELD=COLUMN, where "
+		    "REF is a reference of %s", spec, im->e->name);
 		free(ref);
 		free(key);
 		return -1;
@@ -1534,8 +1547,8 @@ parse_keys(struct importer *im)
 		if ((f = entity_field(im->e, k)) == NULL)
 			f = entity_field_by_alias(im->e, k);
 		if (f == NULL || f->index == IX_NONE) {
-			fprintf(stderr, "tcrm: import: --key %s: %s has no "
-			    "indexed field of that name\n", k, im->e->name);
+			say("tcrm: import: --key %s: %s has no indexed field "
+			    "of that name", k, im->e->name);
 			return -1;
 		}
 		im->keys[im->nkeys++] = f;
@@ -1593,11 +1606,11 @@ check_header(struct importer *im)
 		char *why = NULL;
 
 		if ((t = target_for(im, h->v[i], &why)) == NULL) {
-			fprintf(stderr, "%s:1: %s\n", im->src.name, why);
+			say("%s:1: %s", im->src.name, why);
 			if (h->n == 1 && strpbrk(h->v[i], ";\t|") != NULL)
-				fprintf(stderr, "%s:1: one column only: is the "
-				    "delimiter '%c'? say so with --delimiter\n",
-				    im->src.name, *strpbrk(h->v[i], ";\t|"));
+				say("%s:1: one column only: is the delimiter "
+				    "'%c'? say so with --delimiter", im->src.name,
+				    *strpbrk(h->v[i], ";\t|"));
 			free(why);
 			bad = -1;
 			continue;
@@ -1608,11 +1621,11 @@ check_header(struct importer *im)
 			if (u == NULL || u->field != t->field ||
 			    t->join >= 0 || field_is_list(t->field))
 				continue;
-			fprintf(stderr, "%s:1: columns \"%s\" (%zu) and \"%s\" "
-			    "(%zu) both map to %s: join them with --map "
-			    "'%s+%s=%s' or --ignore one\n", im->src.name,
-			    h->v[j], j + 1, h->v[i], i + 1, t->field->name,
-			    h->v[j], h->v[i], t->field->name);
+			say("%s:1: columns \"%s\" (%zu) and \"%s\" (%zu) both "
+			    "map to %s: join them with --map '%s+%s=%s' or "
+			    "--ignore one", im->src.name, h->v[j], j + 1,
+			    h->v[i], i + 1, t->field->name, h->v[j], h->v[i],
+			    t->field->name);
 			bad = -1;
 		}
 	}

@@ -394,6 +394,16 @@ expect_err "resuming after row 2" "  and the re-run goes on from there"
 run find 信号 --format tsv
 [ "$(printf '%s\n' "$OUT" | grep -c 信号)" -eq 3 ]
 ok $? "  storing each row once"
+# A header is shown with its control characters made visible, as cells
+# are: a file must not drive the terminal of the one importing it.
+printf 'na\033[2Jme,email\n' >"$TMPD/esc.csv"
+run import "$TMPD/esc.csv" --form customer
+expect_rc 64 "a header that matches no field is refused"
+printf '%s' "$ERR" | grep -q "$(printf '\033')"
+[ $? -ne 0 ]
+ok $? "  and the escape in it does not reach the terminal"
+expect_err "na␛[2Jme" "  but shows as a visible mark"
+
 run db verify
 expect_rc 0 "verify is clean after all of it"
 
