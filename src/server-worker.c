@@ -130,13 +130,17 @@ worker_words(struct session *s, struct strv *words, size_t *skip)
 	if (words->n == *skip)
 		strv_push(words, "desk");
 	else if (words->v[*skip][0] == '-') {
+		char *safe;
+
 		if (strcmp(words->v[*skip], "--version") == 0 ||
 		    strcmp(words->v[*skip], "-V") == 0) {
 			printf("tcrm %s\n", PACKAGE_VERSION);
 			return -1;
 		}
+		safe = utf8_sanitize(words->v[*skip]);
 		fprintf(stderr, "tcrm: %s: global options are not available "
-		    "over ssh\n", words->v[*skip]);
+		    "over ssh\n", safe);
+		free(safe);
 		return EX_USAGE;
 	}
 	if (s->pty && words->n - *skip == 3 &&
