@@ -1768,7 +1768,7 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	struct importer im;
 	struct stat sb;
 	char *err = NULL;
-	bool stopped;
+	bool failed, stopped;
 	int fd, rc, status;
 
 	memset(&im, 0, sizeof im);
@@ -1832,9 +1832,9 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	rc = import_finish(&im, rc);
 	if (o->dry_run)
 		print_mapping(&im);
-	stopped = rc != ST_OK && rc != ST_INVALID && im.started &&
-	    !o->dry_run;
-	if (rc != ST_OK && rc != ST_INVALID && rc != ST_INTERRUPTED)
+	failed = rc != ST_OK && rc != ST_INVALID;	/* not the input */
+	stopped = failed && im.started && !o->dry_run;
+	if (failed && rc != ST_INTERRUPTED)
 		cmd_error(ctx, "%s", store_error(ctx->store));
 	summary(&im, stopped);
 	*st = im.st;
@@ -1843,8 +1843,12 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	else if (rc == ST_INVALID)
 		status = EX_DATAERR;	/* unreadable input */
 	else if (rc == ST_INTERRUPTED) {
-		cmd_error(ctx, _("interrupted after row %zu: run the same "
-		    "command again to go on from there"), im.st.committed);
+		if (stopped)
+			cmd_error(ctx, _("interrupted after row %zu: run the "
+			    "same command again to go on from there"),
+			    im.st.committed);
+		else
+			cmd_error(ctx, "%s", _("interrupted"));
 		status = EX_TEMPFAIL;
 	} else {
 		if (stopped)

@@ -394,6 +394,27 @@ expect_err "resuming after row 2" "  and the re-run goes on from there"
 run find 信号 --format tsv
 [ "$(printf '%s\n' "$OUT" | grep -c 信号)" -eq 3 ]
 ok $? "  storing each row once"
+# A dry run stopped that way has nothing to go on from, and says so much.
+rm -f "$TMPD/dryfeed.csv" "$TMPD/fed"
+mkfifo "$TMPD/dryfeed.csv"
+( cat "$TMPD/sig.csv"; : >"$TMPD/fed"; sleep 30 ) >"$TMPD/dryfeed.csv" &
+feeder=$!
+"$TCRM" --home "$HOME_DIR" import "$TMPD/dryfeed.csv" --form customer \
+	--dry-run >"$TMPD/dry.out" 2>&1 &
+importer=$!
+for _ in $(seq 100); do
+	[ -e "$TMPD/fed" ] && break
+	sleep 0.1
+done
+sleep 0.3
+kill -INT "$importer"
+wait "$importer"
+[ $? -ne 0 ]
+ok $? "a dry run stopped by Ctrl-C exits non-zero"
+grep -qx "tcrm: import: interrupted" "$TMPD/dry.out"
+ok $? "  saying it was interrupted"
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
 # A header is shown with its control characters made visible, as cells
 # are: a file must not drive the terminal of the one importing it.
 printf 'na\033[2Jme,email\n' >"$TMPD/esc.csv"
