@@ -1755,6 +1755,10 @@ import_finish(struct importer *im, int rc)
 		rc = revert_run(im->ctx, im->st.id, false, true, &kept);
 		im->st.rolled_back = rc == ST_OK;
 		je.status = "rolled back";
+		/* --list then shows what the import left: nothing. */
+		if (im->st.rolled_back)
+			im->st.created = im->st.updated = im->st.unchanged =
+			    im->st.skipped = 0;
 	}
 	if (rc == ST_OK)
 		rc = store_run(im->store, journal_end_txn, &je);

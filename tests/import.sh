@@ -91,6 +91,9 @@ expect_err "bad.csv:3: column \"phones\" (2): 'call me' is not a phone number" \
 expect_err "bad.csv:4: column \"email\" (3): 'c@' is not an email address" \
 	"every bad row, not just the first"
 expect_err "rolled back, nothing stored" "and nothing is stored"
+run import --list --output tsv
+printf '%s\n' "$OUT" | tail -1 | grep -q "	rolled back	4	0	0	0	0	2$"
+ok $? "--list shows it rolled back, with none created"
 run find 好人 --format tsv
 printf '%s\n' "$OUT" | grep -q 好人
 [ $? -ne 0 ]
