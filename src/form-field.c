@@ -1106,20 +1106,3 @@ field_display(const struct field *f, const char *stored)
 		return xstrdup(stored);
 	}
 }
-
-/* Every empty field with a default gets it. */
-void
-entity_apply_defaults(const struct entity *e, struct record *r)
-{
-	for (size_t i = 0; i < e->nfields; i++) {
-		const struct field *f = &e->fields[i];
-		char *out = NULL, *why = NULL;
-
-		if (f->def == NULL || *record_get(r, f->name) != '\0')
-			continue;
-		if (field_normalise(f, f->def, &out, &why) == 0)
-			record_set(r, f->name, out);
-		free(out);
-		free(why);
-	}
-}

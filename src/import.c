@@ -39,8 +39,6 @@ struct target {
 struct pending {
 	size_t line;
 	struct record rec;
-	struct record made;		/* rec as a create stores it, made by
-					 * the reader: defaults, created_via */
 	struct strv linkvals;		/* parallel to importer links */
 	struct row raw;			/* as read, for the reject file */
 	struct strv errs;		/* why the row was refused, if it was */
@@ -610,7 +608,6 @@ static void
 pending_free(struct pending *p)
 {
 	record_free(&p->rec);
-	record_free(&p->made);
 	strv_free(&p->linkvals);
 	strv_free(&p->errs);
 	row_free(&p->raw);
@@ -815,7 +812,6 @@ resolve_links(struct importer *im, struct store *s, struct txn *t,
 		}
 		snprintf(num, sizeof num, "%u", ids[0]);
 		record_set(&p->rec, l->ref->name, num);
-		record_set(&p->made, l->ref->name, num);
 	}
 	return ST_OK;
 }
@@ -972,7 +968,7 @@ static int
 write_row(struct importer *im, struct store *s, struct txn *t,
     struct pending *p, char **why)
 {
-	struct record r, *made;
+	struct record r;
 	uint32_t dup;
 	char *which = NULL;
 	int rc;
@@ -1014,24 +1010,16 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 		}
 	}
 	free(which);
-	/* The reader made the record to create, apart from p->rec: an update
-	 * must not take its defaults. A create sets the id, times and writer
-	 * over what an earlier attempt at the batch left; the row's own id,
-	 * if it has one, comes back first. A ticket's create also fills
-	 * fields that an attempt must find empty: it gets a fresh copy. */
-	if (strcmp(im->e->name, "ticket") == 0) {
-		record_copy(&r, &p->made);
-		made = &r;
-	} else
-		made = &p->made;
-	made->id = p->rec.id;
-	rc = store_create(s, t, im->e, made);
+	/* A copy: a batch tried again must find the row as it was read, not
+	 * with the defaults and the id this attempt gave it. */
+	record_copy(&r, &p->rec);
+	mark_imported(im->e, &r);
+	rc = store_create(s, t, im->e, &r);
 	if (rc == ST_OK && im->o->dry_run) {
-		dry_remember(im, s, made);
-		hashset_add(&im->dry_ids, made->id);
+		dry_remember(im, s, &r);
+		hashset_add(&im->dry_ids, r.id);
 	}
-	if (made == &r)
-		record_free(&r);
+	record_free(&r);
 	if (rc == ST_OK)
 		im->attempt.created++;
 	return rc;
@@ -1356,11 +1344,6 @@ fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 		memset(p, 0, sizeof *p);
 		if (prepare(im, &row, p) != 0 && p->errs.n == 0)
 			strv_push(&p->errs, "invalid");
-		if (p->errs.n == 0) {
-			record_copy(&p->made, &p->rec);
-			mark_imported(im->e, &p->made);
-			entity_apply_defaults(im->e, &p->made);
-		}
 		p->raw = row;
 		memset(&row, 0, sizeof row);
 		c->nrows++;

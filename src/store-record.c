@@ -327,6 +327,22 @@ check_unique(struct store *s, DB_TXN *tid, struct store_entity *se,
 	return ST_OK;
 }
 
+static void
+apply_defaults(const struct entity *e, struct record *r)
+{
+	for (size_t i = 0; i < e->nfields; i++) {
+		const struct field *f = &e->fields[i];
+		char *out = NULL, *why = NULL;
+
+		if (f->def == NULL || *record_get(r, f->name) != '\0')
+			continue;
+		if (field_normalise(f, f->def, &out, &why) == 0)
+			record_set(r, f->name, out);
+		free(out);
+		free(why);
+	}
+}
+
 static int
 primary_put(struct store *s, DB_TXN *tid, struct store_entity *se,
     const struct record *r, u_int32_t flags)
@@ -368,7 +384,7 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 	DB_TXN *tid = st_tid(t);
 	int rc;
 
-	entity_apply_defaults(e, r);
+	apply_defaults(e, r);
 	if ((rc = check_required(s, e, r)) != ST_OK ||
 	    (rc = check_references(s, tid, e, NULL, r)) != ST_OK ||
 	    (rc = r->id ? claim_id(s, tid, se, r->id) :

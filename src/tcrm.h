@@ -220,9 +220,6 @@ const char *label_get(const struct label *, const char *lang);
  * An empty input gives an empty *out (required is checked elsewhere). */
 int field_normalise(const struct field *, const char *in, char **out,
     char **why);
-struct record;
-/* Every empty field with a default gets it. */
-void entity_apply_defaults(const struct entity *, struct record *);
 /* Human form of a stored value ("12345 CNY" -> "123.45 CNY"). */
 char *field_display(const struct field *, const char *stored);
 /* Type by its name in a form ("phones"); -1 if there is none. */
