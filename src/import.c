@@ -41,7 +41,9 @@ struct pending {
 	struct record rec;
 	struct strv linkvals;		/* parallel to importer links */
 	struct row raw;			/* as read, for the reject file */
-	struct strv errs;		/* why the row was refused, if it was */
+	struct strv errs;		/* why the row was refused, if it was:
+					 * the reading thread checks rows, the
+					 * writing one reports them in order */
 	bool rejected;
 };
 
@@ -150,8 +152,9 @@ now_s(void)
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-/* One line on stderr, with the control characters that file names,
- * headers and options may hold made visible. */
+/* One line on stderr about a place in the input ("FILE:LINE: ..."),
+ * with the control characters that file names and headers may hold made
+ * visible, as cmd_error does for the rest. */
 static void
 say(const char *fmt, ...)
 {
@@ -180,21 +183,6 @@ report(struct importer *im, size_t line, const char *fmt, ...)
 		say("%s:%zu: %s", im->src.name, line, msg);
 	free(im->last_msg);
 	im->last_msg = msg;
-}
-
-/* A row's errors are kept with it: rows are checked by the reading
- * thread, and reported by the writing one in the order of the input. */
-static void
-row_error(struct pending *p, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	strv_push(&p->errs, msg);
-	free(msg);
 }
 
 /* Keys compared the way forms compare aliases: case, width and spacing
@@ -251,7 +239,7 @@ map_option(struct importer *im, const char *col, struct target *t)
 			}
 			strv_free(&cols);
 			if (t->field == NULL && !t->is_id) {
-				say("tcrm: import: --map %s: %s has no field "
+				cmd_error(im->ctx, "--map %s: %s has no field "
 				    "'%s'", m, im->e->name, eq + 1);
 				return -1;
 			}
@@ -381,12 +369,12 @@ set_field(struct importer *im, struct pending *p, struct piece *first,
 	char *out = NULL, *why = NULL;
 
 	if ((f->write_roles & im->ctx->role) == 0) {
-		row_error(p, "column \"%s\" (%zu): your role may not "
+		strv_pushf(&p->errs, "column \"%s\" (%zu): your role may not "
 		    "write %s", first->colname, first->col, f->name);
 		return -1;
 	}
 	if (field_normalise(f, value, &out, &why) != 0) {
-		row_error(p, "column \"%s\" (%zu): %s", first->colname,
+		strv_pushf(&p->errs, "column \"%s\" (%zu): %s", first->colname,
 		    first->col, why);
 		free(why);
 		return -1;
@@ -445,7 +433,8 @@ check_required(struct importer *im, struct pending *p)
 			    *p->linkvals.v[k] != '\0');
 		if (f->required && f->def == NULL && !linked &&
 		    *record_get(&p->rec, f->name) == '\0') {
-			row_error(p, "%s: a value is required", f->name);
+			strv_pushf(&p->errs, "%s: a value is required",
+			    f->name);
 			return -1;
 		}
 	}
@@ -467,10 +456,10 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 		strv_push(&p->linkvals, "");
 	p->line = row->line;
 	if (row->error != NULL) {
-		row_error(p, "%s", row->error);
+		strv_pushf(&p->errs, "%s", row->error);
 		bad = -1;
 	} else if (header != NULL && row->vals.n != header->n) {
-		row_error(p, "%zu cells, but the header has %zu",
+		strv_pushf(&p->errs, "%zu cells, but the header has %zu",
 		    row->vals.n, header->n);
 		bad = -1;
 	}
@@ -480,7 +469,7 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 		char *why;
 
 		if ((t = target_for(im, row->cols.v[i], &why)) == NULL) {
-			row_error(p, "%s", why);
+			strv_pushf(&p->errs, "%s", why);
 			free(why);
 			bad = -1;
 			break;
@@ -492,7 +481,7 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 			p->linkvals.v[k] = utf8_trim(val);
 		}
 		if (*t->col == '\0' && *val != '\0') {
-			row_error(p, "column %zu has a value but no "
+			strv_pushf(&p->errs, "column %zu has a value but no "
 			    "header: name it, or --map it", i + 1);
 			bad = -1;
 			break;
@@ -503,8 +492,9 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 			uint32_t id;
 
 			if (*val != '\0' && !cmd_parse_id(val, &id)) {
-				row_error(p, "column \"%s\" (%zu): '%s' "
-				    "is not a record id", t->col, i + 1, val);
+				strv_pushf(&p->errs, "column \"%s\" (%zu): "
+				    "'%s' is not a record id", t->col, i + 1,
+				    val);
 				bad = -1;
 			} else if (*val != '\0')
 				p->rec.id = id;
@@ -1409,7 +1399,7 @@ store_chunk(struct importer *im, struct chunk *c)
 	    im->consumed >= im->skip)
 		im->st.read = im->consumed;
 	if (c->end == CHUNK_UNREADABLE) {
-		say("tcrm: import: %s", reader_error(im->rd));
+		cmd_error(im->ctx, "%s", reader_error(im->rd));
 		flush_batch(im);
 		rc = ST_INVALID;
 	} else
@@ -1510,7 +1500,7 @@ parse_links(struct importer *im)
 		if (l->key == NULL)
 			l->key = entity_field_by_alias(l->ref->ref_entity, key);
 		if (l->key == NULL || l->key->index == IX_NONE) {
-			say("tcrm: import: --link %s: %s has no indexed "
+			cmd_error(im->ctx, "--link %s: %s has no indexed "
 			    "field '%s' to look records up by", spec,
 			    l->ref->ref, key);
 			free(ref);
@@ -1523,7 +1513,7 @@ parse_links(struct importer *im)
 		free(key);
 		continue;
 bad:
-		say("tcrm: import: --link %s: want REF.FIELD=COLUMN, where "
+		cmd_error(im->ctx, "--link %s: want REF.FIELD=COLUMN, where "
 		    "REF is a reference of %s", spec, im->e->name);
 		free(ref);
 		free(key);
@@ -1547,7 +1537,7 @@ parse_keys(struct importer *im)
 		if ((f = entity_field(im->e, k)) == NULL)
 			f = entity_field_by_alias(im->e, k);
 		if (f == NULL || f->index == IX_NONE) {
-			say("tcrm: import: --key %s: %s has no indexed field "
+			cmd_error(im->ctx, "--key %s: %s has no indexed field "
 			    "of that name", k, im->e->name);
 			return -1;
 		}
