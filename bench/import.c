@@ -259,6 +259,8 @@ main(int argc, char **argv)
 		char *rm = xasprintf("rm -rf '%s' '%s' '%s'*", home, csv, lite);
 		struct run t, s;
 
+		if (system(rm) != 0)	/* what an earlier -k run left */
+			fprintf(stderr, "bench/import: could not clean %s\n", dir);
 		generate(csv, rows);
 		if (run_tcrm(argv[optind], home, csv, batch, &t) != 0) {
 			fprintf(stderr, "bench/import: tcrm import failed\n");

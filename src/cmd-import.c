@@ -16,6 +16,7 @@ enum {
 	OPT_KEEP_UNKNOWN,
 	OPT_DRY_RUN,
 	OPT_PARTIAL,
+	OPT_AGAIN,
 	OPT_REJECT,
 	OPT_KEY,
 	OPT_ON_DUP,
@@ -37,6 +38,7 @@ static const struct option import_options[] = {
 	{ "keep-unknown", no_argument, NULL, OPT_KEEP_UNKNOWN },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "partial", no_argument, NULL, OPT_PARTIAL },
+	{ "again", no_argument, NULL, OPT_AGAIN },
 	{ "reject", required_argument, NULL, OPT_REJECT },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "on-duplicate", required_argument, NULL, OPT_ON_DUP },
@@ -142,6 +144,9 @@ parse_one(struct cmd_ctx *ctx, struct import_cli *c, int opt)
 		return 0;
 	case OPT_PARTIAL:
 		c->o.partial = true;
+		return 0;
+	case OPT_AGAIN:
+		c->o.again = true;
 		return 0;
 	case OPT_REJECT:
 		c->o.reject_path = optarg;

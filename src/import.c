@@ -120,6 +120,9 @@ struct importer {
 	size_t skip;		/* rows an earlier run committed */
 	bool started;		/* journal written */
 	uint64_t fp;
+	uint64_t whole;		/* every row read so far */
+	json_t *finished;	/* a finished import whose first rows these are */
+	bool already;		/* ... and whose every row: nothing to do */
 	FILE *rejects;
 	bool rejects_header;
 	size_t errors;
@@ -623,6 +626,10 @@ journal_doc(struct importer *im, const char *status)
 	json_object_set_new(doc, "form", json_string(im->e->name));
 	json_object_set_new(doc, "status", json_string(status));
 	json_object_set_new(doc, "fp", json_integer((json_int_t)im->fp));
+	json_object_set_new(doc, "whole", json_integer((json_int_t)im->whole));
+	if (im->rejects != NULL && fflush(im->rejects) == 0)
+		json_object_set_new(doc, "rejects_at", json_integer(
+		    (json_int_t)ftell(im->rejects)));
 	json_object_set_new(doc, "rows_done", json_integer(
 	    (json_int_t)im->st.read));
 	json_object_set_new(doc, "created", json_integer(
@@ -659,8 +666,23 @@ fnv(uint64_t h, const char *s)
 	return (h ^ 0xff) * 1099511628211ULL;
 }
 
+static uint64_t
+hash_rows(uint64_t h, const struct pending *rows, size_t n)
+{
+	char num[32];
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < rows[i].raw.vals.n; j++)
+			h = fnv(h, rows[i].raw.vals.v[j]);
+		snprintf(num, sizeof num, "%zu", rows[i].line);
+		h = fnv(h, num);
+	}
+	return h;
+}
+
 /* What makes two runs "the same import": the form, the flags and the
- * rows of the first batch. */
+ * rows of the first batch. Whether they are the same to the last row is
+ * known only at the end (im->whole). */
 static uint64_t
 fingerprint(struct importer *im)
 {
@@ -672,20 +694,37 @@ fingerprint(struct importer *im)
 	h = fnv(h, im->o->options_text);
 	snprintf(num, sizeof num, "%zu", im->o->batch);
 	h = fnv(h, num);
-	for (size_t i = 0; i < im->nrows; i++) {
-		for (size_t j = 0; j < im->rows[i].raw.vals.n; j++)
-			h = fnv(h, im->rows[i].raw.vals.v[j]);
-		snprintf(num, sizeof num, "%zu", im->rows[i].line);
-		h = fnv(h, num);
-	}
-	return h;
+	return hash_rows(h, im->rows, im->nrows);
+}
+
+/* The reject file holds what the committed batches rejected: an earlier
+ * run's rows past its last commit are cut off, and this run goes on
+ * from there (rows it skips are not written again). */
+static void
+rejects_resume(struct importer *im, json_t *old)
+{
+	json_int_t at = old != NULL ? json_integer_value(json_object_get(old,
+	    "rejects_at")) : 0;
+
+	if (im->rejects == NULL || ftruncate(fileno(im->rejects), at) != 0)
+		return;
+	im->rejects_header = at > 0;
 }
 
 struct journal_start {
 	struct importer *im;
 	size_t skip;
 	json_t *old;
+	json_t *finished;
 };
+
+static const char *
+journal_status(json_t *doc)
+{
+	const char *st = json_string_value(json_object_get(doc, "status"));
+
+	return st != NULL ? st : "";
+}
 
 static int
 journal_start_txn(struct store *s, struct txn *t, void *arg)
@@ -699,23 +738,38 @@ journal_start_txn(struct store *s, struct txn *t, void *arg)
 
 	buf_init(&val);
 	js->skip = 0;
+	json_decref(js->old);	/* from an attempt that deadlocked */
+	json_decref(js->finished);
+	js->old = js->finished = NULL;
 	snprintf(fpkey, sizeof fpkey, "import-fp:%016llx",
 	    (unsigned long long)im->fp);
 	rc = store_meta_get(s, t, fpkey, &val);
 	if (rc == ST_OK) {
-		/* An earlier run of this very import was cut short. */
+		/* This import ran before: cut short, or to the end. */
 		snprintf(im->st.id, sizeof im->st.id, "%s", val.data);
 		key = journal_key(im->st.id);
 		if ((rc = store_meta_get(s, t, key, &val)) == ST_OK)
 			js->old = json_loads(val.data, 0, NULL);
 		free(key);
 		buf_free(&val);
-		if (rc == ST_OK && js->old != NULL)
+		if (rc != ST_OK || js->old == NULL)
+			return rc;
+		if (strcmp(journal_status(js->old), "done") != 0) {
 			js->skip = (size_t)json_integer_value(json_object_get(
 			    js->old, "rows_done"));
-		return rc;
-	}
-	if (rc != ST_NOTFOUND) {
+			return rc;
+		}
+		/* It ran to the end. Without --key a second run would store
+		 * every row twice: the whole input decides (import_finish). */
+		if (im->nkeys == 0 && !im->o->again) {
+			js->finished = js->old;
+			js->old = NULL;
+			return rc;
+		}
+		json_decref(js->old);
+		js->old = NULL;
+		buf_init(&val);
+	} else if (rc != ST_NOTFOUND) {
 		buf_free(&val);
 		return rc;
 	}
@@ -744,9 +798,7 @@ restore_counts(struct importer *im, json_t *old)
 	    "unchanged"));
 	im->st.skipped = (size_t)json_integer_value(json_object_get(old,
 	    "skipped"));
-	/* Rows of this run's first batch were counted already; the ones the
-	 * earlier run committed are taken off again as they are skipped. */
-	im->st.rejected += (size_t)json_integer_value(json_object_get(old,
+	im->st.rejected = (size_t)json_integer_value(json_object_get(old,
 	    "rejected"));
 	im->st.resumed_at = (size_t)json_integer_value(json_object_get(old,
 	    "rows_done"));
@@ -756,22 +808,27 @@ restore_counts(struct importer *im, json_t *old)
 static int
 journal_start(struct importer *im)
 {
-	struct journal_start js = { im, 0, NULL };
+	struct journal_start js = { im, 0, NULL, NULL };
 	int rc;
 
 	im->fp = fingerprint(im);
 	rc = store_run(im->store, journal_start_txn, &js);
 	if (rc != ST_OK)
 		return rc;
+	if (js.finished != NULL) {
+		im->finished = js.finished;
+		return ST_OK;
+	}
 	im->started = true;
 	store_set_import(im->store, im->st.id);
 	if (js.old != NULL) {
 		restore_counts(im, js.old);
-		json_decref(js.old);
 		im->skip = js.skip;
 		fprintf(stderr, "tcrm: import %s: resuming after row %zu of an "
 		    "earlier run\n", im->st.id, im->skip);
 	}
+	rejects_resume(im, js.old);
+	json_decref(js.old);
 	return ST_OK;
 }
 
@@ -1154,20 +1211,24 @@ flush_batch(struct importer *im)
 {
 	int rc = ST_OK;
 
-	if (!im->started && !im->o->dry_run && (rc = journal_start(im)) != 0)
-		return rc;
+	im->whole = hash_rows(im->whole, im->rows, im->nrows);
+	if (im->finished != NULL) {
+		/* Only read on, to compare with the finished import. */
+		for (size_t i = 0; i < im->nrows; i++)
+			pending_free(&im->rows[i]);
+		im->nrows = 0;
+		im->st.read = im->consumed;
+		progress(im, false);
+		return ST_OK;
+	}
 	/* Rows an earlier, killed run already committed. */
 	while (im->nrows > 0 && im->consumed - im->nrows < im->skip) {
 		size_t drop = im->skip - (im->consumed - im->nrows);
 
 		if (drop > im->nrows)
 			drop = im->nrows;
-		for (size_t i = 0; i < drop; i++) {
-			/* Counted already by the run that committed it. */
-			if (im->rows[i].rejected)
-				im->st.rejected--;
+		for (size_t i = 0; i < drop; i++)
 			pending_free(&im->rows[i]);
-		}
 		memmove(im->rows, im->rows + drop, (im->nrows - drop) *
 		    sizeof *im->rows);
 		im->nrows -= drop;
@@ -1377,22 +1438,31 @@ read_ahead(void *arg)
 static int
 store_chunk(struct importer *im, struct chunk *c)
 {
+	size_t first = c->consumed - c->nrows;	/* the rows' place in the input */
 	int rc;
 
-	for (size_t i = 0; i < c->nrows; i++) {
-		struct pending *p = &c->rows[i];
-
-		for (size_t j = 0; j < p->errs.n; j++)
-			report(im, p->line, "%s", p->errs.v[j]);
-		if (p->errs.n > 0)
-			reject(im, p, im->last_msg);
-	}
 	if (c->end == CHUNK_BAD_HEADER)
 		return -1;
 	if (c->end == CHUNK_STOPPED || store_stop_signal)
 		return ST_INTERRUPTED;
 	im->rows = c->rows;
 	im->nrows = c->nrows;
+	if (!im->started && im->finished == NULL && !im->o->dry_run &&
+	    (rc = journal_start(im)) != ST_OK) {
+		im->rows = NULL;
+		im->nrows = 0;
+		return rc;
+	}
+	for (size_t i = 0; i < c->nrows && im->finished == NULL; i++) {
+		struct pending *p = &c->rows[i];
+
+		for (size_t j = 0; j < p->errs.n; j++)
+			report(im, p->line, "%s", p->errs.v[j]);
+		/* A row an earlier run committed is counted and in the
+		 * reject file already. */
+		if (p->errs.n > 0 && first + i >= im->skip)
+			reject(im, p, im->last_msg);
+	}
 	im->consumed = c->consumed;
 	im->read_offset = c->offset;
 	if (c->end != CHUNK_MORE && im->consumed > im->st.read &&
@@ -1636,7 +1706,10 @@ journal_end_txn(struct store *s, struct txn *t, void *arg)
 
 	snprintf(fpkey, sizeof fpkey, "import-fp:%016llx",
 	    (unsigned long long)je->im->fp);
-	if ((rc = store_meta_del(s, t, fpkey)) != ST_OK)
+	/* A finished import keeps its key: a second run of the same input
+	 * finds it (journal_start_txn). */
+	if (strcmp(je->status, "done") != 0 &&
+	    (rc = store_meta_del(s, t, fpkey)) != ST_OK)
 		return rc;
 	return journal_put(je->im, t, je->status);
 }
@@ -1700,6 +1773,7 @@ importer_free(struct importer *im)
 	hashset_clear(&im->dry_attempt);
 	hashset_clear(&im->dry_ids);
 	free(im->last_msg);
+	json_decref(im->finished);
 	reader_close(im->rd);
 	source_close(&im->src);
 	if (im->rejects != NULL && im->rejects != stdout)
@@ -1707,6 +1781,42 @@ importer_free(struct importer *im)
 }
 
 static int revert_run(struct cmd_ctx *, const char *, bool, bool, size_t *);
+
+/* The end of a second run of a finished import (finished_compare). */
+static int
+finished_report(struct importer *im, int rc)
+{
+	json_t *doc = im->finished;
+	time_t when = (time_t)json_integer_value(json_object_get(doc,
+	    "started"));
+	char date[32];
+
+	if (rc != ST_OK && rc != ST_INVALID) {
+		cmd_error(im->ctx, "%s", store_error(im->store));
+		return rc == ST_INTERRUPTED ? EX_TEMPFAIL : store_rc_exit(rc);
+	}
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&when));
+	if (!im->already) {
+		cmd_error(im->ctx, _("this input begins with the rows of import "
+		    "%s (started %s by %s), which ran to the end, but the rest "
+		    "is not the same"), json_string_value(json_object_get(doc,
+		    "id")), date, json_string_value(json_object_get(doc,
+		    "user")));
+		cmd_error(im->ctx, "%s", _("without --key the rows they share "
+		    "would be stored twice: add --key FIELD to add what is new "
+		    "and update what is there, or --again to import every row "
+		    "once more"));
+		return EX_DATAERR;
+	}
+	/* In English whatever the language, as the summary is. */
+	fprintf(stderr, "import %s ran to the end already (started %s by %s): "
+	    "%zu read, %zu created, %zu updated, %zu rejected\n",
+	    im->st.id, date, json_string_value(json_object_get(doc, "user")),
+	    im->st.read, im->st.created, im->st.updated, im->st.rejected);
+	cmd_error(im->ctx, "%s", _("nothing was imported twice; add --again "
+	    "to import these rows once more"));
+	return rc == ST_OK && im->st.rejected == 0 ? 0 : EX_DATAERR;
+}
 
 static bool
 same_file(int fd, const char *path)
@@ -1717,12 +1827,35 @@ same_file(int fd, const char *path)
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* A second run of a finished import, read to the end: the same rows
+ * end as the first run did; other rows are refused, since without --key
+ * the rows the two have in common would be stored twice. */
+static int
+finished_compare(struct importer *im, int rc)
+{
+	json_t *doc = im->finished;
+
+	if (rc != ST_OK && rc != ST_INVALID)
+		return rc;
+	if (json_integer_value(json_object_get(doc, "whole")) !=
+	    (json_int_t)im->whole)
+		return rc;
+	im->already = true;
+	snprintf(im->st.id, sizeof im->st.id, "%s",
+	    json_string_value(json_object_get(doc, "id")));
+	restore_counts(im, doc);
+	im->st.read = im->st.resumed_at;
+	return rc;
+}
+
 static int
 import_finish(struct importer *im, int rc)
 {
 	struct journal_end je = { im, "done" };
 	size_t kept = 0;
 
+	if (im->finished != NULL)
+		return finished_compare(im, rc);
 	bool unreadable = rc == ST_INVALID;
 
 	if (unreadable && !im->o->partial && im->started) {
@@ -1806,7 +1939,7 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		return EX_USAGE;
 	}
 	if (o->reject_path != NULL && !o->dry_run &&
-	    (im.rejects = fopen(o->reject_path, "w")) == NULL) {
+	    (im.rejects = fopen(o->reject_path, "a")) == NULL) {
 		cmd_error(ctx, "%s: %s", o->reject_path, strerror(errno));
 		importer_free(&im);
 		return EX_CANTCREAT;
@@ -1824,6 +1957,14 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	if (im.last_progress > im.t0)
 		progress(&im, true);
 	rc = import_finish(&im, rc);
+	if (im.finished != NULL) {
+		*st = im.st;
+		status = finished_report(&im, rc);
+		importer_free(&im);
+		if (fd > 0)
+			close(fd);
+		return status;
+	}
 	if (o->dry_run)
 		print_mapping(&im);
 	failed = rc != ST_OK && rc != ST_INVALID;	/* not the input */

@@ -844,6 +844,7 @@ struct import_opts {
 	bool keep_unknown;
 	bool dry_run;
 	bool partial;
+	bool again;		/* a finished import's rows once more */
 	const char *reject_path;
 	size_t batch;
 	bool progress;

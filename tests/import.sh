@@ -336,6 +336,47 @@ expect_err "3 read, 3 created" "the re-run after a revert starts afresh"
 run import --revert 13x
 expect_rc 64 "an import id that is not a number is refused"
 
+# A finished import's file grown since: its first rows are those of the
+# finished import, so without --key they would be stored twice.
+printf 'name,phones\n辛一,13811120001\n辛二,13811120002\n' >"$TMPD/grow.csv"
+run import "$TMPD/grow.csv" --form customer --batch 1
+expect_rc 0 "an import runs to the end"
+GID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | tail -1 |
+	cut -f1)
+printf '辛三,13811120003\n' >>"$TMPD/grow.csv"
+N=$(count customer)
+run import "$TMPD/grow.csv" --form customer --batch 1
+expect_rc 65 "the same file grown since is refused without --key"
+expect_err "begins with the rows of import $GID" "  naming the import"
+expect_err "add --key FIELD" "  and saying what to do"
+[ "$(count customer)" -eq "$N" ]
+ok $? "  storing nothing"
+run import "$TMPD/grow.csv" --form customer --batch 1 --key phones
+expect_err "3 read, 1 created, 0 updated, 2 unchanged" \
+	"  with --key only the new row is added"
+
+# --again imports a finished import's rows once more, on purpose.
+printf 'name\n壬一\n壬二\n' >"$TMPD/again.csv"
+run import "$TMPD/again.csv" --form customer
+expect_rc 0 "a file without unique fields is imported"
+PID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | tail -1 |
+	cut -f1)
+run import "$TMPD/again.csv" --form customer
+expect_rc 0 "  run again, it ends as the first run did"
+expect_err "ran to the end already" "  and imports nothing twice"
+run find 壬一 --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c 壬一)" -eq 1 ]
+ok $? "  one 壬一 stored"
+run import "$TMPD/again.csv" --form customer --again
+expect_err "2 read, 2 created" "--again imports the rows once more"
+run find 壬一 --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c 壬一)" -eq 2 ]
+ok $? "  two 壬一 stored"
+run import --revert "$PID"
+expect_rc 0 "the first of them reverted"
+run import "$TMPD/again.csv" --form customer
+expect_err "2 read, 2 created" "  its file imports afresh, without --again"
+
 # YAML with a nested value: that row is rejected, the rest read on.
 cat >"$TMPD/nest.yaml" <<'YAML'
 - name: 杨一
@@ -434,10 +475,14 @@ expect_rc 0 "verify is clean after all of it"
 # The store fails mid-import (here, the log may grow no further, as on a
 # full disk): the batches committed stay, the user is told where it
 # stopped, and a re-run goes on from there once the cause is gone. A
-# home of its own, so that its log starts near the beginning.
+# home of its own, so that its log starts near the beginning. Every
+# thousandth row is refused as it is read, and 20 more by the store (an
+# email taken): the reject file holds each once however the runs split.
 awk 'BEGIN { print "name,phones,email"
 	for (i = 1; i <= 20000; i++)
-		printf "满盘%d,+86 139%08d,full%d@example.cn\n", i, i, i
+		printf "满盘%d,+86 139%08d,%s\n", i, i, i % 1000 == 0 ? \
+		    "bad" i "@" : i % 1000 == 500 ? "full1@example.cn" : \
+		    "full" i "@example.cn"
 }' >"$TMPD/full.csv"
 full() {
 	"$TCRM" --home "$TMPD/full" "$@" >"$TMPD/out" 2>"$TMPD/err"
@@ -449,7 +494,8 @@ full import --list
 (
 	trap '' XFSZ
 	ulimit -f 16000		# 8 MB in dash's blocks, 16 MB in bash's
-	full import "$TMPD/full.csv" --form customer --batch 500
+	full import "$TMPD/full.csv" --form customer --batch 500 --partial \
+	    --reject "$TMPD/full-rej.csv"
 	exit $RC
 )
 RC=$?
@@ -461,13 +507,37 @@ printf '%s\n' "$ERR" |
 ok $? "  and how far it got"
 expect_err "run the same command again to go on after row" \
 	"  and what to do"
-full import "$TMPD/full.csv" --form customer --batch 500
-expect_rc 0 "the re-run completes"
+full import "$TMPD/full.csv" --form customer --batch 500 --partial \
+    --reject "$TMPD/full-rej.csv"
+expect_rc 65 "the re-run completes, with the refused rows"
+expect_err "20000 read, 19960 created, 0 updated, 40 rejected" "  counted once"
 printf '%s\n' "$ERR" | grep -q "resuming after row [1-9]"
 ok $? "  going on after the committed batches"
 full export --form customer --fields email --format tsv
-[ "$(printf '%s\n' "$OUT" | grep -c '^full[0-9]*@')" -eq 20000 ]
-ok $? "  with every row stored once"
+[ "$(printf '%s\n' "$OUT" | grep -c '^full[0-9]*@')" -eq 19960 ]
+ok $? "  with every good row stored once"
+[ "$(grep -c '^满盘' "$TMPD/full-rej.csv")" -eq 40 ] &&
+    [ "$(grep '^满盘' "$TMPD/full-rej.csv" | cut -d, -f1 | sort -u | wc -l)" \
+    -eq 40 ] && [ "$(grep -c '^name,' "$TMPD/full-rej.csv")" -eq 1 ]
+ok $? "  and every refused row in the reject file once, under one header"
+grep -q '^满盘1500,.*already belongs to customer 1' "$TMPD/full-rej.csv"
+ok $? "  those the store refused too, with the reason"
 full db verify
 expect_rc 0 "  and verify is clean"
+
+# Once an import ran to the end, the same command again imports nothing
+# twice: it ends as the first run did.
+cp "$TMPD/full-rej.csv" "$TMPD/full-rej.before"
+full import "$TMPD/full.csv" --form customer --batch 500 --partial \
+    --reject "$TMPD/full-rej.csv"
+expect_rc 65 "a second run of a finished import ends as the first did"
+expect_err "import 1 ran to the end already" "  and says so"
+expect_err "20000 read, 19960 created, 0 updated, 40 rejected" \
+	"  with its counts"
+expect_err "add --again" "  and how to import the rows once more"
+cmp -s "$TMPD/full-rej.csv" "$TMPD/full-rej.before"
+ok $? "  leaving the reject file as it was"
+full export --form customer --fields email --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c '^full[0-9]*@')" -eq 19960 ]
+ok $? "  and the store"
 done_testing
