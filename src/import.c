@@ -1211,7 +1211,6 @@ flush_batch(struct importer *im)
 {
 	int rc = ST_OK;
 
-	im->whole = hash_rows(im->whole, im->rows, im->nrows);
 	if (im->finished != NULL) {
 		/* Only read on, to compare with the finished import. */
 		for (size_t i = 0; i < im->nrows; i++)
@@ -1266,6 +1265,7 @@ struct chunk {
 	size_t nrows;
 	size_t consumed;	/* rows read from the input up to here */
 	uint64_t offset;	/* input bytes read up to here */
+	uint64_t whole;		/* every row up to here (hash_rows) */
 	enum chunk_end end;
 };
 
@@ -1416,6 +1416,7 @@ read_ahead(void *arg)
 {
 	struct feed *f = arg;
 	size_t consumed = 0;
+	uint64_t whole = 0;
 	enum chunk_end end;
 
 	do {
@@ -1424,6 +1425,7 @@ read_ahead(void *arg)
 		end = c->end = fill_chunk(f, c, &consumed);
 		c->consumed = consumed;
 		c->offset = f->im->src.raw_offset;
+		c->whole = whole = hash_rows(whole, c->rows, c->nrows);
 		if (!feed_put(f, c)) {
 			chunk_free(c);
 			break;
@@ -1465,6 +1467,7 @@ store_chunk(struct importer *im, struct chunk *c)
 	}
 	im->consumed = c->consumed;
 	im->read_offset = c->offset;
+	im->whole = c->whole;
 	if (c->end != CHUNK_MORE && im->consumed > im->st.read &&
 	    im->consumed >= im->skip)
 		im->st.read = im->consumed;
