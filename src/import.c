@@ -122,6 +122,7 @@ struct importer {
 	uint64_t fp;
 	uint64_t whole;		/* every row read so far */
 	json_t *finished;	/* a finished import whose first rows these are */
+	json_t *dry_finished;	/* the same, seen by a dry run */
 	bool already;		/* ... and whose every row: nothing to do */
 	FILE *rejects;
 	bool rejects_header;
@@ -785,6 +786,39 @@ journal_start_txn(struct store *s, struct txn *t, void *arg)
 	    (rc = store_meta_put(s, t, fpkey, im->st.id)) != ST_OK)
 		return rc;
 	return journal_put(im, t, "running");
+}
+
+/* A dry run only looks: is its input that of an import that ran to the
+ * end, which a real run would not import again? */
+static int
+finished_peek_txn(struct store *s, struct txn *t, void *arg)
+{
+	struct importer *im = arg;
+	char fpkey[48], *key;
+	struct buf val;
+	json_t *doc;
+	int rc;
+
+	json_decref(im->dry_finished);
+	im->dry_finished = NULL;
+	buf_init(&val);
+	snprintf(fpkey, sizeof fpkey, "import-fp:%016llx",
+	    (unsigned long long)im->fp);
+	if ((rc = store_meta_get(s, t, fpkey, &val)) != ST_OK) {
+		buf_free(&val);
+		return rc == ST_NOTFOUND ? ST_OK : rc;
+	}
+	key = journal_key(val.data);
+	rc = store_meta_get(s, t, key, &val);
+	free(key);
+	if (rc == ST_OK && (doc = json_loads(val.data, 0, NULL)) != NULL) {
+		if (strcmp(journal_status(doc), "done") == 0)
+			im->dry_finished = doc;
+		else
+			json_decref(doc);
+	}
+	buf_free(&val);
+	return rc == ST_NOTFOUND ? ST_OK : rc;
 }
 
 static void
@@ -1455,6 +1489,15 @@ store_chunk(struct importer *im, struct chunk *c)
 		im->nrows = 0;
 		return rc;
 	}
+	if (im->o->dry_run && first == 0 && im->nkeys == 0 && !im->o->again) {
+		im->fp = fingerprint(im);
+		if ((rc = store_run(im->store, finished_peek_txn, im)) !=
+		    ST_OK) {
+			im->rows = NULL;
+			im->nrows = 0;
+			return rc;
+		}
+	}
 	for (size_t i = 0; i < c->nrows && im->finished == NULL; i++) {
 		struct pending *p = &c->rows[i];
 
@@ -1777,6 +1820,7 @@ importer_free(struct importer *im)
 	hashset_clear(&im->dry_ids);
 	free(im->last_msg);
 	json_decref(im->finished);
+	json_decref(im->dry_finished);
 	reader_close(im->rd);
 	source_close(&im->src);
 	if (im->rejects != NULL && im->rejects != stdout)
@@ -1975,6 +2019,11 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	if (failed && rc != ST_INTERRUPTED)
 		cmd_error(ctx, "%s", store_error(ctx->store));
 	summary(&im, stopped);
+	if (im.dry_finished != NULL)
+		cmd_error(ctx, _("but this input begins with the rows of import "
+		    "%s, which ran to the end: a real run imports nothing twice "
+		    "(see --key and --again)"), json_string_value(
+		    json_object_get(im.dry_finished, "id")));
 	*st = im.st;
 	if (rc == ST_OK)
 		status = im.st.rejected > 0 ? EX_DATAERR : 0;

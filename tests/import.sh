@@ -361,6 +361,9 @@ run import "$TMPD/again.csv" --form customer
 expect_rc 0 "a file without unique fields is imported"
 PID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | tail -1 |
 	cut -f1)
+run import "$TMPD/again.csv" --form customer --dry-run
+expect_err "begins with the rows of import $PID, which ran to the end" \
+	"a dry run of it says a real run would import nothing twice"
 run import "$TMPD/again.csv" --form customer
 expect_rc 0 "  run again, it ends as the first run did"
 expect_err "ran to the end already" "  and imports nothing twice"
