@@ -821,14 +821,24 @@ form_blame_field(struct desk *d, struct form *f)
 	for (size_t i = 0; i < f->n; i++) {
 		const char *name = f->slots[i].field->name;
 		size_t n = strlen(name);
+		const char *rest;
 
-		if (strncmp(msg, name, n) == 0 && (msg[n] == ' ' ||
-		    msg[n] == ':')) {
-			slot_error(&f->slots[i], xstrdup(msg + n +
-			    (msg[n] == ':' ? 2 : 1)));
-			f->focus = i;
-			return;
-		}
+		if (strncmp(msg, name, n) != 0)
+			continue;
+		rest = msg + n;
+		/* "email: ...", "email '...' ..." or, translated,
+		 * "email：..." */
+		if (strncmp(rest, ": ", 2) == 0)
+			rest += 2;
+		else if (strncmp(rest, "\xef\xbc\x9a", 3) == 0)
+			rest += 3;
+		else if (*rest == ' ')
+			rest++;
+		else
+			continue;
+		slot_error(&f->slots[i], xstrdup(rest));
+		f->focus = i;
+		return;
 	}
 }
 

@@ -79,7 +79,8 @@ desk_locale(char **why)
 		    "en_US.UTF-8, C.UTF-8)"), want, nl_langinfo(CODESET));
 		return -1;
 	}
-	if (want != NULL && names_utf8(want) && getenv("LANGUAGE") == NULL) {
+	if (want != NULL && names_utf8(want) && (getenv("LANGUAGE") == NULL ||
+	    *getenv("LANGUAGE") == '\0')) {
 		lang = locale_language(want);
 		setenv("LANGUAGE", lang, 1);
 		free(lang);
@@ -734,11 +735,6 @@ desk_run(struct cmd_ctx *ctx, const struct entity *open_entity,
 		}
 		return cmd_run(ctx, open_entity ? 3 : 1, argv);
 	}
-#ifdef ENABLE_NLS
-	/* An uninstalled build (make demo, the tests) names its catalogue. */
-	if (getenv("TCRM_LOCALEDIR") != NULL && *getenv("TCRM_LOCALEDIR"))
-		bindtextdomain(PACKAGE, getenv("TCRM_LOCALEDIR"));
-#endif
 	if (desk_locale(&why) != 0) {
 		fprintf(stderr, "tcrm: %s\n", why);
 		free(why);

@@ -37,7 +37,7 @@ primary_get(struct store *s, DB_TXN *tid, struct store_entity *se,
 	d.flags = DB_DBT_MALLOC;
 	ret = se->primary->get(se->primary, tid, &k, &d, flags);
 	if (ret == DB_NOTFOUND)
-		return st_fail(s, ST_NOTFOUND, "%s %u does not exist",
+		return st_fail(s, ST_NOTFOUND, _("%s %u does not exist"),
 		    se->entity->name, id);
 	if (ret != 0)
 		return st_dberr(s, ret, se->entity->name);
@@ -149,7 +149,7 @@ claim_id(struct store *s, DB_TXN *tid, struct store_entity *se, uint32_t id)
 	rc = primary_get(s, tid, se, id, &old, DB_RMW);
 	if (rc == ST_OK) {
 		record_free(&old);
-		return st_fail(s, ST_EXISTS, "%s %u already exists",
+		return st_fail(s, ST_EXISTS, _("%s %u already exists"),
 		    se->entity->name, id);
 	}
 	if (rc != ST_NOTFOUND || (rc = seq_load(s, tid, se)) != ST_OK)
@@ -171,15 +171,15 @@ check_required(struct store *s, const struct entity *e,
 		const struct enum_value *ev;
 
 		if (f->required && *record_get(r, f->name) == '\0')
-			return st_fail(s, ST_INVALID, "%s: a value is required",
+			return st_fail(s, ST_INVALID, _("%s: a value is required"),
 			    f->name);
 		if (f->type != FT_ENUM ||
 		    (ev = field_enum_value(f, record_get(r, f->name))) == NULL)
 			continue;
 		for (size_t j = 0; j < ev->requires.n; j++) {
 			if (*record_get(r, ev->requires.v[j]) == '\0')
-				return st_fail(s, ST_INVALID, "%s: %s requires "
-				    "%s", f->name, ev->value,
+				return st_fail(s, ST_INVALID, _("%s: %s requires "
+				    "%s"), f->name, ev->value,
 				    ev->requires.v[j]);
 		}
 	}
@@ -210,9 +210,9 @@ check_flow(struct store *s, const struct entity *e, const struct record *old,
 		if (ok)
 			continue;
 		allowed = strv_join(&ev->next, ", ");
-		rc = st_fail(s, ST_INVALID, "%s: %s cannot go to %s (from %s: "
-		    "%s)", f->name, from, to, from, *allowed ? allowed :
-		    "nowhere");
+		rc = st_fail(s, ST_INVALID, _("%s: %s cannot go to %s (from %s: "
+		    "%s)"), f->name, from, to, from, *allowed ? allowed :
+		    _("nowhere"));
 		free(allowed);
 		return rc;
 	}
@@ -254,12 +254,12 @@ check_references(struct store *s, DB_TXN *tid, const struct entity *e,
 		errno = 0;
 		id = strtoul(v, &end, 10);
 		if (*end != '\0' || id == 0 || id > UINT32_MAX || errno != 0)
-			return st_fail(s, ST_INVALID, "%s: '%s' is not a record "
-			    "id", f->name, v);
+			return st_fail(s, ST_INVALID, _("%s: '%s' is not a record "
+			    "id"), f->name, v);
 		target = st_entity(s, f->ref_entity);
 		rc = primary_get(s, tid, target, (uint32_t)id, &ref, 0);
 		if (rc == ST_NOTFOUND)
-			return st_fail(s, ST_INVALID, "%s: %s %lu does not exist",
+			return st_fail(s, ST_INVALID, _("%s: %s %lu does not exist"),
 			    f->name, f->ref, id);
 		if (rc != ST_OK)
 			return rc;
@@ -317,8 +317,8 @@ check_unique(struct store *s, DB_TXN *tid, struct store_entity *se,
 		rc = primary_get(s, tid, se, holder, &other, 0);
 		if (rc != ST_OK && rc != ST_NOTFOUND)
 			return rc;
-		rc = st_fail(s, ST_EXISTS, "%s '%s' already belongs to %s %u "
-		    "(%s)", ix->field->name, record_get(r, ix->field->name),
+		rc = st_fail(s, ST_EXISTS, _("%s '%s' already belongs to %s %u "
+		    "(%s)"), ix->field->name, record_get(r, ix->field->name),
 		    se->entity->name, holder, se->entity->title ?
 		    record_get(&other, se->entity->title) : "");
 		record_free(&other);
@@ -363,8 +363,8 @@ primary_put(struct store *s, DB_TXN *tid, struct store_entity *se,
 	st_index_putting(NULL, NULL, 0);
 	buf_free(&val);
 	if (ret == EINVAL)
-		return st_fail(s, ST_EXISTS, "%s %u: a unique value is already "
-		    "taken", se->entity->name, r->id);
+		return st_fail(s, ST_EXISTS, _("%s %u: a unique value is already "
+		    "taken"), se->entity->name, r->id);
 	return st_dberr(s, ret, se->entity->name);
 }
 
@@ -416,8 +416,8 @@ conflict(struct store *s, DB_TXN *tid, const struct entity *e,
 	int rc;
 
 	if (since > cur->version)
-		return st_fail(s, ST_CONFLICT, "%s %u has no version %u yet "
-		    "(now version %u)", e->name, cur->id, since, cur->version);
+		return st_fail(s, ST_CONFLICT, _("%s %u has no version %u yet "
+		    "(now version %u)"), e->name, cur->id, since, cur->version);
 	strv_init(&fields);
 	strv_init(&users);
 	rc = st_changed_since(s, tid, e, cur->id, since, &fields, &users);
@@ -425,9 +425,9 @@ conflict(struct store *s, DB_TXN *tid, const struct entity *e,
 		return rc;
 	f = strv_join(&fields, ", ");
 	u = strv_join(&users, ", ");
-	rc = st_fail(s, ST_CONFLICT, "%s %u changed since version %u (now "
-	    "version %u): %s changed by %s", e->name, cur->id, since,
-	    cur->version, *f ? f : "(deleted fields)", *u ? u : "someone");
+	rc = st_fail(s, ST_CONFLICT, _("%s %u changed since version %u (now "
+	    "version %u): %s changed by %s"), e->name, cur->id, since,
+	    cur->version, *f ? f : _("(deleted fields)"), *u ? u : _("someone"));
 	free(f);
 	free(u);
 	strv_free(&fields);
@@ -717,11 +717,13 @@ delete_referrers(struct store *s, struct txn *t, const struct entity *e,
 
 				switch (f->on_delete) {
 				case REF_RESTRICT:
-					rc = st_fail(s, ST_RESTRICT, "%s %u is "
-					    "still referenced by %zu %s record%s "
-					    "(first: %s %u)", e->name, id, n,
-					    from->entity->name, n == 1 ? "" :
-					    "s", from->entity->name, ids[0]);
+					rc = st_fail(s, ST_RESTRICT, ngettext(
+					    "%s %u is still referenced by %zu "
+					    "%s record (first: %s %u)",
+					    "%s %u is still referenced by %zu "
+					    "%s records (first: %s %u)", n),
+					    e->name, id, n, from->entity->name,
+					    from->entity->name, ids[0]);
 					break;
 				case REF_CASCADE:
 					rc = delete_record(s, t, from, ids[k], 0,
@@ -758,8 +760,8 @@ delete_record(struct store *s, struct txn *t, struct store_entity *se,
 	int rc, ret;
 
 	if (depth > 16)
-		return st_fail(s, ST_RESTRICT, "%s %u: references nest too "
-		    "deep to delete", se->entity->name, id);
+		return st_fail(s, ST_RESTRICT, _("%s %u: references nest too "
+		    "deep to delete"), se->entity->name, id);
 	if ((rc = primary_get(s, tid, se, id, &old, DB_RMW)) != ST_OK)
 		return rc;
 	if (if_version != 0 && old.version != if_version) {

@@ -419,11 +419,11 @@ svc_ticket_take(struct store *s, struct txn *t, uint32_t id,
 	}
 	holder = record_get(&r, "assignee");
 	if (is_done(record_get(&r, "status")))
-		rc = st_fail(s, ST_INVALID, "ticket %s is %s: reopen it first",
+		rc = st_fail(s, ST_INVALID, _("ticket %s is %s: reopen it first"),
 		    record_get(&r, "number"), record_get(&r, "status"));
 	else if (*holder != '\0' && strcmp(holder, user) != 0)
-		rc = st_fail(s, ST_CONFLICT, "ticket %s is already taken by "
-		    "%s", record_get(&r, "number"), holder);
+		rc = st_fail(s, ST_CONFLICT, _("ticket %s is already taken by "
+		    "%s"), record_get(&r, "number"), holder);
 	else if (*holder == '\0') {
 		record_set(&r, "assignee", user);
 		if ((rc = store_update(s, t, e, &r, r.version)) == ST_OK)

@@ -42,7 +42,7 @@ user_lookup(struct store *s, struct txn *t, const struct entity *e,
 		return st_fail(s, ST_INVALID, "%s.%s has no exact index",
 		    e->name, field);
 	if ((key = utf8_fold(value)) == NULL)
-		return st_fail(s, ST_NOTFOUND, "no %s '%s'", e->name, value);
+		return st_fail(s, ST_NOTFOUND, _("no %s '%s'"), e->name, value);
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
 	k.data = key;
@@ -51,7 +51,7 @@ user_lookup(struct store *s, struct txn *t, const struct entity *e,
 	ret = ix->raw->get(ix->raw, st_tid(t), &k, &d, 0);
 	free(key);
 	if (ret == DB_NOTFOUND)
-		return st_fail(s, ST_NOTFOUND, "no %s '%s'", e->name, value);
+		return st_fail(s, ST_NOTFOUND, _("no %s '%s'"), e->name, value);
 	if (ret != 0)
 		return st_dberr(s, ret, ix->name);
 	id = d.size == 4 ? st_u32_key(d.data) : 0;
@@ -88,7 +88,7 @@ store_user_find(struct store *s, struct txn *t, const char *name,
 	if (rc == ST_OK && strcmp(record_get(r, "name"), name) != 0) {
 		record_free(r);
 		record_init(r);
-		rc = st_fail(s, ST_NOTFOUND, "no user '%s'", name);
+		rc = st_fail(s, ST_NOTFOUND, _("no user '%s'"), name);
 	}
 	return rc;
 }

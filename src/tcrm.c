@@ -72,9 +72,19 @@ main(int argc, char **argv)
 	const char *line = NULL;
 	int c, rc;
 
-	setlocale(LC_ALL, "");
+	if (setlocale(LC_ALL, "") == NULL) {
+		char *why;
+
+		/* A UTF-8 locale named but not installed: the commands speak
+		 * its language through C.UTF-8, as the desk does. */
+		(void)desk_locale(&why);
+		free(why);
+	}
 #ifdef ENABLE_NLS
 	bindtextdomain(PACKAGE, LOCALEDIR);
+	/* An uninstalled build (make demo, the tests) names its catalogue. */
+	if (getenv("TCRM_LOCALEDIR") != NULL && *getenv("TCRM_LOCALEDIR"))
+		bindtextdomain(PACKAGE, getenv("TCRM_LOCALEDIR"));
 	textdomain(PACKAGE);
 #endif
 	memset(&ctx, 0, sizeof ctx);

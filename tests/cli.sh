@@ -110,6 +110,19 @@ run add customer name=李娜 email=zw@example.cn
 expect_rc 65 "a duplicate email is refused"
 expect_err "email 'zw@example.cn' already belongs to customer $ZW (张伟)" \
 	"the holder is named"
+# In Chinese too, on a server where zh_CN.UTF-8 is named but may not be
+# installed (the commands fall back on C.UTF-8, as the desk does).
+mkdir -p "$TMPD/locale/zh_CN/LC_MESSAGES"
+msgfmt -o "$TMPD/locale/zh_CN/LC_MESSAGES/tcrm.mo" \
+	"${TESTS_SRCDIR:-$(dirname "$0")}/../po/zh_CN.po"
+LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
+	run add customer name=李娜 email=zw@example.cn
+expect_rc 65 "  a duplicate email in Chinese is refused as well"
+expect_err "email “zw@example.cn”已属于 customer $ZW（张伟）" \
+	"  the store's message in Chinese, the field named first"
+LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
+	run show customer 999999
+expect_err "customer 999999 不存在" "  and a record that is not there"
 run add customer name=李娜 colour=red
 expect_rc 64 "an unknown field is refused"
 expect_err "customer has no field 'colour'" "and named"
