@@ -309,6 +309,21 @@ cmd_load_forms(struct cmd_ctx *ctx)
 	return rc;
 }
 
+static void
+say_waiting(pid_t holder, bool stopped)
+{
+	fputs("tcrm: ", stderr);
+	if (stopped)
+		fprintf(stderr, _("process %ld, another tcrm, is stopped (Ctrl-Z) "
+		    "while it opens the environment: waiting until it goes on "
+		    "(fg in its shell, or kill -CONT %ld)"), (long)holder,
+		    (long)holder);
+	else
+		fprintf(stderr, _("waiting for process %ld, another tcrm, to "
+		    "finish opening the environment"), (long)holder);
+	fputc('\n', stderr);
+}
+
 static int
 cmd_open_store(struct cmd_ctx *ctx)
 {
@@ -319,6 +334,7 @@ cmd_open_store(struct cmd_ctx *ctx)
 	o.home = ctx->home;
 	o.forms = ctx->forms;
 	o.user = ctx->user;
+	o.waiting = say_waiting;
 	if ((rc = store_open(&ctx->store, &o)) != ST_OK) {
 		cmd_error(ctx, "%s", store_error(ctx->store));
 		store_close(ctx->store);

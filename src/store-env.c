@@ -312,26 +312,87 @@ store_close_handles(struct store *s)
 	s->env = NULL;
 }
 
+/* The process named in the gate file, and whether it is stopped. */
+static pid_t
+open_gate_holder(int fd, bool *stopped)
+{
+	char buf[64], *path;
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	long pid;
+	FILE *fp;
+
+	*stopped = false;
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((pid = strtol(buf, NULL, 10)) <= 0)
+		return 0;
+	path = xasprintf("/proc/%ld/stat", pid);
+	if ((fp = fopen(path, "r")) != NULL) {
+		char state = '\0';
+
+		/* "PID (COMM) STATE ...": the name may hold spaces. */
+		if (fgets(buf, sizeof buf, fp) != NULL && strrchr(buf, ')'))
+			state = strrchr(buf, ')')[1] == ' ' ?
+			    strrchr(buf, ')')[2] : '\0';
+		*stopped = state == 'T';
+		fclose(fp);
+	}
+	free(path);
+	return (pid_t)pid;
+}
+
+/* Most waits at the gate last milliseconds: the user hears of one only
+ * when it lasts a second, or at once when the holder is stopped. */
+static bool
+open_gate_wait(struct store *s, int fd)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	bool stopped = false;
+	pid_t holder = 0;
+
+	for (int i = 0; i < 100 && !stopped; i++) {
+		nanosleep(&tick, NULL);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		holder = open_gate_holder(fd, &stopped);
+	}
+	if (s->waiting != NULL && holder > 0)
+		s->waiting(holder, stopped);
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR)
+			return false;
+	}
+	return true;
+}
+
 /* Processes open the environment one at a time. Each open takes the
  * library's environment-wide lock once per database (about a hundred
  * here); a hundred desks opening together handed that lock from sleeper
  * to sleeper and took a minute, where one after another takes a second
- * or two. The lock goes with the process if it dies. */
+ * or two. The lock goes with the process if it dies. The holder writes
+ * its pid in the file, so a process that has to wait can say on whom. */
 static int
 open_gate_enter(struct store *s)
 {
 	char *path = xasprintf("%s/__tcrm.open", s->home);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, s->mode);
+	char pid[24];
+	bool written;
+	int n;
 
 	free(path);
 	if (fd < 0)
 		return -1;	/* a read-only home: open without the gate */
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && !open_gate_wait(s, fd)) {
+		close(fd);
+		return -1;
 	}
+	/* The pid is only for the message above: a failure to write it
+	 * changes nothing else. */
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	written = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) == n;
+	(void)written;
 	return fd;
 }
 
@@ -450,6 +511,7 @@ store_open(struct store **out, const struct store_opts *o)
 	s->user = xstrdup(o->user ? o->user : "unknown");
 	s->import_id = o->import_id ? xstrdup(o->import_id) : NULL;
 	s->nosync = o->nosync;
+	s->waiting = o->waiting;
 	strv_init(&s->notices);
 	s->nentities = o->forms->n;
 	s->entities = xcalloc(s->nentities, sizeof *s->entities);

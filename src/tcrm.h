@@ -389,6 +389,10 @@ struct store_opts {
 	const char *user;	/* written into records and audit */
 	const char *import_id;	/* written into audit, may be NULL */
 	bool nosync;		/* DB_TXN_WRITE_NOSYNC: batch imports */
+	/* Called before waiting on another process that is opening the
+	 * environment; stopped: it is stopped (Ctrl-Z) and will not go on
+	 * by itself. */
+	void (*waiting)(pid_t holder, bool stopped);
 };
 int store_open(struct store **, const struct store_opts *);
 void store_close(struct store *);
@@ -1529,6 +1533,7 @@ struct store {
 	char *import_id;
 	bool nosync;
 	bool need_reopen;
+	void (*waiting)(pid_t, bool);
 	struct store_entity *entities;
 	size_t nentities;
 	DB *meta;			/* sequences and catalogue */

@@ -243,4 +243,44 @@ expect_err "building new index customer.address" "a new index is built at open"
 run --forms "$TMPD/forms2" db verify
 expect_rc 0 "and is consistent"
 
+# Processes open the environment one at a time. One that has to wait
+# more than a moment says on whom; at once if that one is stopped.
+GATE="$HOME_DIR/__tcrm.open"
+run add customer name=门卫
+GID=$OUT
+wait_for_line() {	# FILE PATTERN: up to 5 s
+	for _ in $(seq 50); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# The holder writes its pid once it has the lock, as tcrm does.
+hold_gate() {	# SECONDS
+	: >"$GATE"
+	flock "$GATE" sh -c 'echo $$ >"$1"; exec sleep "$2"' sh "$GATE" "$1" &
+	wait_for_line "$GATE" '^[0-9]' && holder=$(cat "$GATE")
+}
+hold_gate 30
+kill -STOP "$holder"
+"$TCRM" --home "$HOME_DIR" show customer "$GID" >/dev/null 2>"$TMPD/gate.err" &
+waiter=$!
+wait_for_line "$TMPD/gate.err" "process $holder, another tcrm, is stopped"
+ok $? "a process stopped at the gate is named, with how to resume it"
+grep -q "kill -CONT $holder" "$TMPD/gate.err"
+ok $? "  kill -CONT and its pid"
+kill -CONT "$holder"
+kill "$holder"
+wait "$waiter"
+ok $? "  and the waiting command goes on once it has gone"
+hold_gate 2
+"$TCRM" --home "$HOME_DIR" show customer "$GID" >/dev/null 2>"$TMPD/gate.err"
+ok $? "a command waits for a slow opener"
+grep -q "waiting for process $holder, another tcrm" "$TMPD/gate.err"
+ok $? "  and says so after a second"
+wait
+run show customer "$GID"
+[ -z "$ERR" ]
+ok $? "  and says nothing when it need not wait"
+
 done_testing
