@@ -348,15 +348,19 @@ static bool
 open_gate_wait(struct store *s, int fd)
 {
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	struct timespec start, now;
 	bool stopped = false;
 	pid_t holder = 0;
 
-	for (int i = 0; i < 100 && !stopped; i++) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
 		nanosleep(&tick, NULL);
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return true;
 		holder = open_gate_holder(fd, &stopped);
-	}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (!stopped && now.tv_sec - start.tv_sec +
+	    (now.tv_nsec - start.tv_nsec) / 1e9 < 1.0);
 	if (s->waiting != NULL && holder > 0)
 		s->waiting(holder, stopped);
 	while (flock(fd, LOCK_EX) != 0) {
@@ -529,11 +533,18 @@ store_open(struct store **out, const struct store_opts *o)
 static int
 store_reopen(struct store *s)
 {
+	void (*waiting)(pid_t, bool) = s->waiting;
+	int rc;
+
 	store_close_handles(s);
 	s->need_reopen = false;
 	free(s->err);
 	s->err = NULL;
-	return store_open_all(s);
+	/* Mid-command (a desk on its screens): nothing to say on stderr. */
+	s->waiting = NULL;
+	rc = store_open_all(s);
+	s->waiting = waiting;
+	return rc;
 }
 
 /* Keep the log directory from growing without an operator: checkpoint

@@ -389,9 +389,9 @@ struct store_opts {
 	const char *user;	/* written into records and audit */
 	const char *import_id;	/* written into audit, may be NULL */
 	bool nosync;		/* DB_TXN_WRITE_NOSYNC: batch imports */
-	/* Called before waiting on another process that is opening the
-	 * environment; stopped: it is stopped (Ctrl-Z) and will not go on
-	 * by itself. */
+	/* Called, at the first open only, before waiting on another
+	 * process opening the environment; stopped: it is stopped (Ctrl-Z)
+	 * and will not go on by itself. */
 	void (*waiting)(pid_t holder, bool stopped);
 };
 int store_open(struct store **, const struct store_opts *);

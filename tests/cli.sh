@@ -248,8 +248,8 @@ expect_rc 0 "and is consistent"
 GATE="$HOME_DIR/__tcrm.open"
 run add customer name=门卫
 GID=$OUT
-wait_for_line() {	# FILE PATTERN: up to 5 s
-	for _ in $(seq 50); do
+wait_for_line() {	# FILE PATTERN: up to 20 s
+	for _ in $(seq 200); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -273,11 +273,14 @@ kill -CONT "$holder"
 kill "$holder"
 wait "$waiter"
 ok $? "  and the waiting command goes on once it has gone"
-hold_gate 2
-"$TCRM" --home "$HOME_DIR" show customer "$GID" >/dev/null 2>"$TMPD/gate.err"
-ok $? "a command waits for a slow opener"
-grep -q "waiting for process $holder, another tcrm" "$TMPD/gate.err"
-ok $? "  and says so after a second"
+hold_gate 30
+"$TCRM" --home "$HOME_DIR" show customer "$GID" >/dev/null 2>"$TMPD/gate.err" &
+waiter=$!
+wait_for_line "$TMPD/gate.err" "waiting for process $holder, another tcrm"
+ok $? "a command that waits for a slow opener says so after a second"
+kill "$holder"
+wait "$waiter"
+ok $? "  and goes on once it has gone"
 wait
 run show customer "$GID"
 [ -z "$ERR" ]
