@@ -1829,6 +1829,14 @@ importer_free(struct importer *im)
 
 static int revert_run(struct cmd_ctx *, const char *, bool, bool, size_t *);
 
+static const char *
+doc_string(json_t *doc, const char *key)
+{
+	const char *v = json_string_value(json_object_get(doc, key));
+
+	return v != NULL ? v : "?";
+}
+
 /* The end of a second run of a finished import (finished_compare). */
 static int
 finished_report(struct importer *im, int rc)
@@ -1838,17 +1846,20 @@ finished_report(struct importer *im, int rc)
 	    "started"));
 	char date[32];
 
+	if (rc == ST_INTERRUPTED) {
+		cmd_error(im->ctx, "%s", _("interrupted"));
+		return EX_TEMPFAIL;
+	}
 	if (rc != ST_OK && rc != ST_INVALID) {
 		cmd_error(im->ctx, "%s", store_error(im->store));
-		return rc == ST_INTERRUPTED ? EX_TEMPFAIL : store_rc_exit(rc);
+		return store_rc_exit(rc);
 	}
 	strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&when));
 	if (!im->already) {
 		cmd_error(im->ctx, _("this input begins with the rows of import "
 		    "%s (started %s by %s), which ran to the end, but the rest "
-		    "is not the same"), json_string_value(json_object_get(doc,
-		    "id")), date, json_string_value(json_object_get(doc,
-		    "user")));
+		    "is not the same"), doc_string(doc, "id"), date,
+		    doc_string(doc, "user"));
 		cmd_error(im->ctx, "%s", _("without --key the rows they share "
 		    "would be stored twice: add --key FIELD to add what is new "
 		    "and update what is there, or --again to import every row "
@@ -1858,8 +1869,7 @@ finished_report(struct importer *im, int rc)
 	/* In English whatever the language, as the summary is. */
 	fprintf(stderr, "import %s ran to the end already (started %s by %s): "
 	    "%zu read, %zu created, %zu updated, %zu rejected\n",
-	    im->st.id, date, json_string_value(json_object_get(doc, "user")),
-	    im->st.read, im->st.created, im->st.updated, im->st.rejected);
+	    im->st.id, date, doc_string(doc, "user"), im->st.read, im->st.created, im->st.updated, im->st.rejected);
 	cmd_error(im->ctx, "%s", _("nothing was imported twice; add --again "
 	    "to import these rows once more"));
 	return rc == ST_OK && im->st.rejected == 0 ? 0 : EX_DATAERR;
@@ -1888,8 +1898,7 @@ finished_compare(struct importer *im, int rc)
 	    (json_int_t)im->whole)
 		return rc;
 	im->already = true;
-	snprintf(im->st.id, sizeof im->st.id, "%s",
-	    json_string_value(json_object_get(doc, "id")));
+	snprintf(im->st.id, sizeof im->st.id, "%s", doc_string(doc, "id"));
 	restore_counts(im, doc);
 	im->st.read = im->st.resumed_at;
 	return rc;
@@ -2022,8 +2031,8 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	if (im.dry_finished != NULL)
 		cmd_error(ctx, _("but this input begins with the rows of import "
 		    "%s, which ran to the end: a real run imports nothing twice "
-		    "(see --key and --again)"), json_string_value(
-		    json_object_get(im.dry_finished, "id")));
+		    "(see --key and --again)"), doc_string(im.dry_finished,
+		    "id"));
 	*st = im.st;
 	if (rc == ST_OK)
 		status = im.st.rejected > 0 ? EX_DATAERR : 0;
