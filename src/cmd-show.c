@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-ui_lang(void)
-{
-	const char *l = setlocale(LC_MESSAGES, NULL);
-
-	if (l == NULL || strcmp(l, "C") == 0 || strcmp(l, "C.UTF-8") == 0)
-		l = getenv("LANG");
-	return l != NULL && strncmp(l, "zh", 2) == 0 ? "zh" : "en";
-}
-
 static char *
 format_time(int64_t us)
 {
@@ -118,7 +108,7 @@ show_rows(struct cmd_ctx *ctx, const struct show *sh, struct table *t,
     bool labels)
 {
 	const struct entity *e = sh->entity;
-	const char *lang = ui_lang();
+	const char *lang = labels_lang();
 	char *created = format_time(sh->rec.created);
 	char *updated = format_time(sh->rec.updated);
 	char version[16], *who;

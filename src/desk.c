@@ -55,6 +55,23 @@ names_utf8(const char *name)
 	    strcasestr(name, "utf8") != NULL;
 }
 
+/* A UTF-8 locale named but not installed: gettext still speaks its
+ * language under C.UTF-8 when LANGUAGE names it. */
+void
+locale_keep_language(void)
+{
+	const char *want = locale_requested();
+	const char *language = getenv("LANGUAGE");
+	char *lang;
+
+	if (want == NULL || !names_utf8(want) ||
+	    (language != NULL && *language != '\0'))
+		return;
+	lang = locale_language(want);
+	setenv("LANGUAGE", lang, 1);
+	free(lang);
+}
+
 /*
  * The desk draws CJK text and reads it with wget_wch: it needs a UTF-8
  * codeset. A UTF-8 locale that is named but not installed (a fresh
@@ -66,7 +83,6 @@ int
 desk_locale(char **why)
 {
 	const char *want = locale_requested();
-	char *lang;
 
 	*why = NULL;
 	if (strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
@@ -79,12 +95,7 @@ desk_locale(char **why)
 		    "en_US.UTF-8, C.UTF-8)"), want, nl_langinfo(CODESET));
 		return -1;
 	}
-	if (want != NULL && names_utf8(want) && (getenv("LANGUAGE") == NULL ||
-	    *getenv("LANGUAGE") == '\0')) {
-		lang = locale_language(want);
-		setenv("LANGUAGE", lang, 1);
-		free(lang);
-	}
+	locale_keep_language();
 	if (setlocale(LC_ALL, "C.UTF-8") == NULL ||
 	    strcmp(nl_langinfo(CODESET), "UTF-8") != 0) {
 		*why = xasprintf(_("the desk needs a UTF-8 locale and none is "
@@ -99,13 +110,7 @@ desk_locale(char **why)
 const char *
 desk_lang(void)
 {
-	const char *v = getenv("LANGUAGE");
-
-	if (v == NULL || *v == '\0')
-		v = setlocale(LC_MESSAGES, NULL);
-	if (v == NULL || strcmp(v, "C") == 0 || strncmp(v, "C.", 2) == 0)
-		v = locale_requested();
-	return v != NULL && strncmp(v, "zh", 2) == 0 ? "zh" : "en";
+	return labels_lang();
 }
 
 int

@@ -2,6 +2,7 @@
 #include "tcrm.h"
 
 #include <ctype.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,38 @@ field_type_parse(const char *name, enum field_type *type)
 		}
 	}
 	return -1;
+}
+
+/* The language the messages are in, as gettext chooses it: LANGUAGE,
+ * else the messages locale, else (a locale named but not installed,
+ * which leaves "C") the one the environment asks for. */
+const char *
+labels_lang(void)
+{
+	const char *vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+	const char *v = getenv("LANGUAGE");
+
+	if (v == NULL || *v == '\0')
+		v = setlocale(LC_MESSAGES, NULL);
+	if (v == NULL || strcmp(v, "C") == 0 || strncmp(v, "C.", 2) == 0) {
+		v = NULL;
+		for (size_t i = 0; i < 3 && v == NULL; i++) {
+			v = getenv(vars[i]);
+			if (v != NULL && *v == '\0')
+				v = NULL;
+		}
+	}
+	return v != NULL && strncmp(v, "zh", 2) == 0 ? "zh" : "en";
+}
+
+/* An entity in a message: its Chinese label in Chinese, else its name,
+ * which is also what the commands take ("customer 12"). */
+const char *
+entity_word(const struct entity *e)
+{
+	if (strcmp(labels_lang(), "zh") == 0 && e->label.zh != NULL)
+		return e->label.zh;
+	return e->name;
 }
 
 const char *

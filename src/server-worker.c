@@ -103,6 +103,9 @@ worker_environment(struct session *s)
 	if (setlocale(LC_ALL, "") == NULL ||
 	    (codeset = nl_langinfo(CODESET)) == NULL ||
 	    strcmp(codeset, "UTF-8") != 0) {
+		/* A UTF-8 locale the client named but this host lacks keeps
+		 * its language through LANGUAGE, as on the desk. */
+		locale_keep_language();
 		setenv("LC_ALL", "C.UTF-8", 1);
 		setlocale(LC_ALL, "");
 	}

@@ -38,7 +38,7 @@ primary_get(struct store *s, DB_TXN *tid, struct store_entity *se,
 	ret = se->primary->get(se->primary, tid, &k, &d, flags);
 	if (ret == DB_NOTFOUND)
 		return st_fail(s, ST_NOTFOUND, _("%s %u does not exist"),
-		    se->entity->name, id);
+		    entity_word(se->entity), id);
 	if (ret != 0)
 		return st_dberr(s, ret, se->entity->name);
 	ret = record_decode(d.data, d.size, r);
@@ -150,7 +150,7 @@ claim_id(struct store *s, DB_TXN *tid, struct store_entity *se, uint32_t id)
 	if (rc == ST_OK) {
 		record_free(&old);
 		return st_fail(s, ST_EXISTS, _("%s %u already exists"),
-		    se->entity->name, id);
+		    entity_word(se->entity), id);
 	}
 	if (rc != ST_NOTFOUND || (rc = seq_load(s, tid, se)) != ST_OK)
 		return rc;
@@ -260,7 +260,7 @@ check_references(struct store *s, DB_TXN *tid, const struct entity *e,
 		rc = primary_get(s, tid, target, (uint32_t)id, &ref, 0);
 		if (rc == ST_NOTFOUND)
 			return st_fail(s, ST_INVALID, _("%s: %s %lu does not exist"),
-			    f->name, f->ref, id);
+			    f->name, entity_word(f->ref_entity), id);
 		if (rc != ST_OK)
 			return rc;
 		record_free(&ref);
@@ -319,7 +319,7 @@ check_unique(struct store *s, DB_TXN *tid, struct store_entity *se,
 			return rc;
 		rc = st_fail(s, ST_EXISTS, _("%s '%s' already belongs to %s %u "
 		    "(%s)"), ix->field->name, record_get(r, ix->field->name),
-		    se->entity->name, holder, se->entity->title ?
+		    entity_word(se->entity), holder, se->entity->title ?
 		    record_get(&other, se->entity->title) : "");
 		record_free(&other);
 		return rc;
@@ -364,7 +364,7 @@ primary_put(struct store *s, DB_TXN *tid, struct store_entity *se,
 	buf_free(&val);
 	if (ret == EINVAL)
 		return st_fail(s, ST_EXISTS, _("%s %u: a unique value is already "
-		    "taken"), se->entity->name, r->id);
+		    "taken"), entity_word(se->entity), r->id);
 	return st_dberr(s, ret, se->entity->name);
 }
 
@@ -417,7 +417,8 @@ conflict(struct store *s, DB_TXN *tid, const struct entity *e,
 
 	if (since > cur->version)
 		return st_fail(s, ST_CONFLICT, _("%s %u has no version %u yet "
-		    "(now version %u)"), e->name, cur->id, since, cur->version);
+		    "(now version %u)"), entity_word(e), cur->id, since,
+		    cur->version);
 	strv_init(&fields);
 	strv_init(&users);
 	rc = st_changed_since(s, tid, e, cur->id, since, &fields, &users);
@@ -426,7 +427,7 @@ conflict(struct store *s, DB_TXN *tid, const struct entity *e,
 	f = strv_join(&fields, ", ");
 	u = strv_join(&users, ", ");
 	rc = st_fail(s, ST_CONFLICT, _("%s %u changed since version %u (now "
-	    "version %u): %s changed by %s"), e->name, cur->id, since,
+	    "version %u): %s changed by %s"), entity_word(e), cur->id, since,
 	    cur->version, *f ? f : _("(deleted fields)"), *u ? u : _("someone"));
 	free(f);
 	free(u);
@@ -722,8 +723,9 @@ delete_referrers(struct store *s, struct txn *t, const struct entity *e,
 					    "%s record (first: %s %u)",
 					    "%s %u is still referenced by %zu "
 					    "%s records (first: %s %u)", n),
-					    e->name, id, n, from->entity->name,
-					    from->entity->name, ids[0]);
+					    entity_word(e), id, n,
+					    entity_word(from->entity),
+					    entity_word(from->entity), ids[0]);
 					break;
 				case REF_CASCADE:
 					rc = delete_record(s, t, from, ids[k], 0,
@@ -761,7 +763,7 @@ delete_record(struct store *s, struct txn *t, struct store_entity *se,
 
 	if (depth > 16)
 		return st_fail(s, ST_RESTRICT, _("%s %u: references nest too "
-		    "deep to delete"), se->entity->name, id);
+		    "deep to delete"), entity_word(se->entity), id);
 	if ((rc = primary_get(s, tid, se, id, &old, DB_RMW)) != ST_OK)
 		return rc;
 	if (if_version != 0 && old.version != if_version) {

@@ -42,7 +42,8 @@ user_lookup(struct store *s, struct txn *t, const struct entity *e,
 		return st_fail(s, ST_INVALID, "%s.%s has no exact index",
 		    e->name, field);
 	if ((key = utf8_fold(value)) == NULL)
-		return st_fail(s, ST_NOTFOUND, _("no %s '%s'"), e->name, value);
+		return st_fail(s, ST_NOTFOUND, _("no %s '%s'"), entity_word(e),
+		    value);
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
 	k.data = key;
@@ -51,7 +52,8 @@ user_lookup(struct store *s, struct txn *t, const struct entity *e,
 	ret = ix->raw->get(ix->raw, st_tid(t), &k, &d, 0);
 	free(key);
 	if (ret == DB_NOTFOUND)
-		return st_fail(s, ST_NOTFOUND, _("no %s '%s'"), e->name, value);
+		return st_fail(s, ST_NOTFOUND, _("no %s '%s'"), entity_word(e),
+		    value);
 	if (ret != 0)
 		return st_dberr(s, ret, ix->name);
 	id = d.size == 4 ? st_u32_key(d.data) : 0;

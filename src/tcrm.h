@@ -216,6 +216,9 @@ struct field *entity_field(const struct entity *, const char *name);
 struct field *entity_field_by_alias(const struct entity *, const char *);
 const char *field_type_name(enum field_type);
 const char *label_get(const struct label *, const char *lang);
+/* "zh" or "en": the language of the messages, for the labels with them. */
+const char *labels_lang(void);
+const char *entity_word(const struct entity *);
 /* Validate and normalise a user's text for a field. Returns 0 with
  * *out (owned), or -1 with *why (owned, English, names the rule).
  * An empty input gives an empty *out (required is checked elsewhere). */
@@ -1091,6 +1094,8 @@ int cmd_desk_exec(struct cmd_ctx *, int, char **);
 const char *desk_lang(void);
 /* Make the locale UTF-8 or say how; 0 when the desk can run. */
 int desk_locale(char **why);
+/* Keep the language of a UTF-8 locale that is not installed (LANGUAGE). */
+void locale_keep_language(void);
 
 #ifdef TCRM_DESK_INTERNAL
 /* Desk internals, shared by desk-*.c only. */

@@ -118,11 +118,14 @@ msgfmt -o "$TMPD/locale/zh_CN/LC_MESSAGES/tcrm.mo" \
 LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
 	run add customer name=李娜 email=zw@example.cn
 expect_rc 65 "  a duplicate email in Chinese is refused as well"
-expect_err "email “zw@example.cn”已属于 customer $ZW（张伟）" \
+expect_err "email “zw@example.cn”已属于客户 $ZW（张伟）" \
 	"  the store's message in Chinese, the field named first"
 LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
 	run show customer 999999
-expect_err "customer 999999 不存在" "  and a record that is not there"
+expect_err "客户 999999 不存在" "  and a record that is not there"
+LANG=zh_CN.UTF-8 run show customer 999999
+expect_err "customer 999999 does not exist" \
+	"  but LC_ALL=C.UTF-8 over LANG keeps messages and their words English"
 run add customer name=李娜 colour=red
 expect_rc 64 "an unknown field is refused"
 expect_err "customer has no field 'colour'" "and named"
