@@ -329,13 +329,10 @@ open_gate_holder(int fd, bool *stopped)
 		return 0;
 	path = xasprintf("/proc/%ld/stat", pid);
 	if ((fp = fopen(path, "r")) != NULL) {
-		char state = '\0';
-
 		/* "PID (COMM) STATE ...": the name may hold spaces. */
-		if (fgets(buf, sizeof buf, fp) != NULL && strrchr(buf, ')'))
-			state = strrchr(buf, ')')[1] == ' ' ?
-			    strrchr(buf, ')')[2] : '\0';
-		*stopped = state == 'T';
+		char *end = fgets(buf, sizeof buf, fp) ? strrchr(buf, ')') : NULL;
+
+		*stopped = end != NULL && end[1] == ' ' && end[2] == 'T';
 		fclose(fp);
 	}
 	free(path);
