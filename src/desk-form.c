@@ -819,7 +819,7 @@ form_blame_field(struct desk *d, struct form *f)
 	const char *msg = store_error(d->store);
 
 	for (size_t i = 0; i < f->n; i++) {
-		const char *name = f->slots[i].field->name;
+		const char *name = field_word(f->slots[i].field);
 		size_t n = strlen(name);
 		const char *rest;
 

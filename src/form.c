@@ -75,6 +75,15 @@ entity_word(const struct entity *e)
 	return e->name;
 }
 
+/* A field in a message, the same way. */
+const char *
+field_word(const struct field *f)
+{
+	if (strcmp(labels_lang(), "zh") == 0 && f->label.zh != NULL)
+		return f->label.zh;
+	return f->name;
+}
+
 const char *
 label_get(const struct label *label, const char *lang)
 {

@@ -172,15 +172,18 @@ check_required(struct store *s, const struct entity *e,
 
 		if (f->required && *record_get(r, f->name) == '\0')
 			return st_fail(s, ST_INVALID, _("%s: a value is required"),
-			    f->name);
+			    field_word(f));
 		if (f->type != FT_ENUM ||
 		    (ev = field_enum_value(f, record_get(r, f->name))) == NULL)
 			continue;
 		for (size_t j = 0; j < ev->requires.n; j++) {
-			if (*record_get(r, ev->requires.v[j]) == '\0')
+			const char *need = ev->requires.v[j];
+			const struct field *nf = entity_field(e, need);
+
+			if (*record_get(r, need) == '\0')
 				return st_fail(s, ST_INVALID, _("%s: %s requires "
-				    "%s"), f->name, ev->value,
-				    ev->requires.v[j]);
+				    "%s"), field_word(f), ev->value, nf ?
+				    field_word(nf) : need);
 		}
 	}
 	return ST_OK;
@@ -211,7 +214,7 @@ check_flow(struct store *s, const struct entity *e, const struct record *old,
 			continue;
 		allowed = strv_join(&ev->next, ", ");
 		rc = st_fail(s, ST_INVALID, _("%s: %s cannot go to %s (from %s: "
-		    "%s)"), f->name, from, to, from, *allowed ? allowed :
+		    "%s)"), field_word(f), from, to, from, *allowed ? allowed :
 		    _("nowhere"));
 		free(allowed);
 		return rc;
@@ -255,12 +258,12 @@ check_references(struct store *s, DB_TXN *tid, const struct entity *e,
 		id = strtoul(v, &end, 10);
 		if (*end != '\0' || id == 0 || id > UINT32_MAX || errno != 0)
 			return st_fail(s, ST_INVALID, _("%s: '%s' is not a record "
-			    "id"), f->name, v);
+			    "id"), field_word(f), v);
 		target = st_entity(s, f->ref_entity);
 		rc = primary_get(s, tid, target, (uint32_t)id, &ref, 0);
 		if (rc == ST_NOTFOUND)
 			return st_fail(s, ST_INVALID, _("%s: %s %lu does not exist"),
-			    f->name, entity_word(f->ref_entity), id);
+			    field_word(f), entity_word(f->ref_entity), id);
 		if (rc != ST_OK)
 			return rc;
 		record_free(&ref);
@@ -318,8 +321,9 @@ check_unique(struct store *s, DB_TXN *tid, struct store_entity *se,
 		if (rc != ST_OK && rc != ST_NOTFOUND)
 			return rc;
 		rc = st_fail(s, ST_EXISTS, _("%s '%s' already belongs to %s %u "
-		    "(%s)"), ix->field->name, record_get(r, ix->field->name),
-		    entity_word(se->entity), holder, se->entity->title ?
+		    "(%s)"), field_word(ix->field),
+		    record_get(r, ix->field->name), entity_word(se->entity),
+		    holder, se->entity->title ?
 		    record_get(&other, se->entity->title) : "");
 		record_free(&other);
 		return rc;

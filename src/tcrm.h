@@ -219,6 +219,7 @@ const char *label_get(const struct label *, const char *lang);
 /* "zh" or "en": the language of the messages, for the labels with them. */
 const char *labels_lang(void);
 const char *entity_word(const struct entity *);
+const char *field_word(const struct field *);
 /* Validate and normalise a user's text for a field. Returns 0 with
  * *out (owned), or -1 with *why (owned, English, names the rule).
  * An empty input gives an empty *out (required is checked elsewhere). */

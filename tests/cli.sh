@@ -118,8 +118,8 @@ msgfmt -o "$TMPD/locale/zh_CN/LC_MESSAGES/tcrm.mo" \
 LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
 	run add customer name=李娜 email=zw@example.cn
 expect_rc 65 "  a duplicate email in Chinese is refused as well"
-expect_err "email “zw@example.cn”已属于客户 $ZW（张伟）" \
-	"  the store's message in Chinese, the field named first"
+expect_err "邮箱 “zw@example.cn”已属于客户 $ZW（张伟）" \
+	"  the store's message in Chinese, the field named first by its label"
 LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
 	run show customer 999999
 expect_err "客户 999999 不存在" "  and a record that is not there"
