@@ -107,12 +107,6 @@ desk_locale(char **why)
 	return 0;
 }
 
-const char *
-desk_lang(void)
-{
-	return labels_lang();
-}
-
 int
 desk_body_top(void)
 {
@@ -649,7 +643,7 @@ desk_new(struct cmd_ctx *ctx)
 	d->ctx = ctx;
 	d->store = ctx->store;
 	d->forms = ctx->forms;
-	d->lang = desk_lang();
+	d->lang = labels_lang();
 	d->cursor_y = -1;
 	d->last_key_us = desk_now_us();
 	/* raw: Ctrl-S, Ctrl-Q, Ctrl-C and Ctrl-Z are keys, not flow control

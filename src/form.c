@@ -65,23 +65,26 @@ labels_lang(void)
 	return v != NULL && strncmp(v, "zh", 2) == 0 ? "zh" : "en";
 }
 
-/* An entity in a message: its Chinese label in Chinese, else its name,
- * which is also what the commands take ("customer 12"). */
+/* A name in a message: its Chinese label in Chinese, else the name,
+ * which is also what the commands take ("customer 12", "email=..."). */
+static const char *
+message_word(const struct label *label, const char *name)
+{
+	if (strcmp(labels_lang(), "zh") == 0 && label->zh != NULL)
+		return label->zh;
+	return name;
+}
+
 const char *
 entity_word(const struct entity *e)
 {
-	if (strcmp(labels_lang(), "zh") == 0 && e->label.zh != NULL)
-		return e->label.zh;
-	return e->name;
+	return message_word(&e->label, e->name);
 }
 
-/* A field in a message, the same way. */
 const char *
 field_word(const struct field *f)
 {
-	if (strcmp(labels_lang(), "zh") == 0 && f->label.zh != NULL)
-		return f->label.zh;
-	return f->name;
+	return message_word(&f->label, f->name);
 }
 
 const char *

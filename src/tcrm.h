@@ -1091,8 +1091,6 @@ size_t dfield_view_rows(struct dfield *, size_t width, size_t height,
 int desk_run(struct cmd_ctx *, const struct entity *open_entity,
     uint32_t open_id);
 int cmd_desk_exec(struct cmd_ctx *, int, char **);
-/* "zh" or "en": the language of form labels, as the messages. */
-const char *desk_lang(void);
 /* Make the locale UTF-8 or say how; 0 when the desk can run. */
 int desk_locale(char **why);
 /* Keep the language of a UTF-8 locale that is not installed (LANGUAGE). */
