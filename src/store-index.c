@@ -144,6 +144,17 @@ prefix_keys(const char *value, struct keyset *ks)
 	free(folded);
 }
 
+void
+store_word_keys(const char *value, struct strv *words)
+{
+	struct keyset ks = { NULL, 0 };
+
+	prefix_keys(value, &ks);
+	for (size_t i = 0; i < ks.n; i++)
+		strv_push(words, ks.v[i].data);	/* each ends with its NUL */
+	keyset_free(&ks);
+}
+
 static void
 phone_keys(const char *value, struct keyset *ks)
 {

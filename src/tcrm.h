@@ -455,6 +455,9 @@ void hits_free(struct hits *);
  * entities (or only one). */
 int store_find(struct store *, const char *query, const struct entity *only,
     size_t limit, struct hits *);
+/* The keys a prefix index files value under: the folded value from each
+ * word start on, legal forms (Ltd, 有限公司) left out. */
+void store_word_keys(const char *value, struct strv *words);
 /* Ids of records whose indexed field holds exactly this value (a phone
  * in any spelling, an email in any case); at most max. */
 int store_lookup(struct store *, struct txn *, const struct field *,
