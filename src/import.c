@@ -124,6 +124,10 @@ struct importer {
 	json_t *finished;	/* a finished import whose first rows these are */
 	json_t *dry_finished;	/* the same, seen by a dry run */
 	bool already;		/* ... and whose every row: nothing to do */
+	json_t *stored_by;	/* a finished import that stored most of this
+				 * input's first rows (its own first batch
+				 * fixed, or the file renamed): refused */
+	size_t stored_hits, stored_sampled;
 	FILE *rejects;
 	bool rejects_header;
 	size_t errors;
@@ -698,6 +702,108 @@ fingerprint(struct importer *im)
 	return hash_rows(h, im->rows, im->nrows);
 }
 
+static const char *
+journal_status(json_t *doc)
+{
+	const char *st = json_string_value(json_object_get(doc, "status"));
+
+	return st != NULL ? st : "";
+}
+
+/* A few rows of each import's first batch are filed under a hash of
+ * their values (not their line, nor the file's name), so that a run
+ * whose fingerprint is new but whose rows are mostly an earlier
+ * finished import's is caught before it stores them twice: the same
+ * file with a bad row of its first batch fixed, or under another name. */
+#define SAMPLE_ROWS 16
+
+static uint64_t
+row_sample_hash(const struct importer *im, const struct pending *p)
+{
+	uint64_t h = fnv(14695981039346656037ULL, im->e->name);
+
+	for (size_t j = 0; j < p->raw.vals.n; j++)
+		h = fnv(h, p->raw.vals.v[j]);
+	return h;
+}
+
+static void
+sample_key(char *key, size_t size, uint64_t h)
+{
+	snprintf(key, size, "import-row:%016llx", (unsigned long long)h);
+}
+
+static int
+sample_put(struct store *s, struct txn *t, struct importer *im)
+{
+	char key[48];
+	int rc = ST_OK;
+
+	for (size_t i = 0, n = 0; i < im->nrows && n < SAMPLE_ROWS &&
+	    rc == ST_OK; i++) {
+		if (im->rows[i].errs.n > 0)
+			continue;
+		sample_key(key, sizeof key, row_sample_hash(im, &im->rows[i]));
+		rc = store_meta_put(s, t, key, im->st.id);
+		n++;
+	}
+	return rc;
+}
+
+/* The finished import that filed at least half of this input's sampled
+ * rows, or NULL (*doc) when there is none. */
+static int
+sample_match(struct store *s, struct txn *t, struct importer *im,
+    json_t **doc, size_t *hits, size_t *sampled)
+{
+	char key[48], ids[SAMPLE_ROWS][24];
+	size_t count[SAMPLE_ROWS] = { 0 }, nids = 0, best = 0;
+	struct buf val;
+	int rc = ST_OK;
+
+	*doc = NULL;
+	*hits = *sampled = 0;
+	buf_init(&val);
+	for (size_t i = 0; i < im->nrows && *sampled < SAMPLE_ROWS; i++) {
+		size_t j;
+
+		if (im->rows[i].errs.n > 0)
+			continue;
+		++*sampled;
+		sample_key(key, sizeof key, row_sample_hash(im, &im->rows[i]));
+		if ((rc = store_meta_get(s, t, key, &val)) == ST_NOTFOUND)
+			continue;
+		if (rc != ST_OK)
+			break;
+		for (j = 0; j < nids && strcmp(ids[j], val.data) != 0; j++)
+			;
+		if (j == nids)
+			snprintf(ids[nids++], sizeof ids[0], "%s", val.data);
+		if (++count[j] > count[best])
+			best = j;
+	}
+	if (rc == ST_NOTFOUND)
+		rc = ST_OK;
+	if (rc == ST_OK && nids > 0 && 2 * count[best] >= *sampled) {
+		char *jkey = journal_key(ids[best]);
+
+		rc = store_meta_get(s, t, jkey, &val);
+		free(jkey);
+		if (rc == ST_OK && (*doc = json_loads(val.data, 0, NULL)) !=
+		    NULL && (strcmp(journal_status(*doc), "done") != 0 ||
+		    json_integer_value(json_object_get(*doc, "created")) +
+		    json_integer_value(json_object_get(*doc, "updated")) == 0)) {
+			json_decref(*doc);	/* undone, or stored nothing */
+			*doc = NULL;
+		}
+		*hits = count[best];
+		if (rc == ST_NOTFOUND)
+			rc = ST_OK;
+	}
+	buf_free(&val);
+	return rc;
+}
+
 /* The reject file holds what the committed batches rejected: an earlier
  * run's rows past its last commit are cut off, and this run goes on
  * from there (rows it skips are not written again). */
@@ -718,14 +824,6 @@ struct journal_start {
 	json_t *old;
 	json_t *finished;
 };
-
-static const char *
-journal_status(json_t *doc)
-{
-	const char *st = json_string_value(json_object_get(doc, "status"));
-
-	return st != NULL ? st : "";
-}
 
 static int
 journal_start_txn(struct store *s, struct txn *t, void *arg)
@@ -774,6 +872,18 @@ journal_start_txn(struct store *s, struct txn *t, void *arg)
 		buf_free(&val);
 		return rc;
 	}
+	if (im->nkeys == 0 && !im->o->again) {
+		json_decref(im->stored_by);
+		if ((rc = sample_match(s, t, im, &im->stored_by,
+		    &im->stored_hits, &im->stored_sampled)) != ST_OK) {
+			buf_free(&val);
+			return rc;
+		}
+		if (im->stored_by != NULL) {
+			buf_free(&val);
+			return ST_OK;
+		}
+	}
 	if ((rc = store_meta_get(s, t, "seq:import", &val)) == ST_OK)
 		seq = strtoul(val.data, NULL, 10);
 	else if (rc != ST_NOTFOUND) {
@@ -783,7 +893,8 @@ journal_start_txn(struct store *s, struct txn *t, void *arg)
 	buf_free(&val);
 	snprintf(im->st.id, sizeof im->st.id, "%lu", seq + 1);
 	if ((rc = store_meta_put(s, t, "seq:import", im->st.id)) != ST_OK ||
-	    (rc = store_meta_put(s, t, fpkey, im->st.id)) != ST_OK)
+	    (rc = store_meta_put(s, t, fpkey, im->st.id)) != ST_OK ||
+	    (rc = sample_put(s, t, im)) != ST_OK)
 		return rc;
 	return journal_put(im, t, "running");
 }
@@ -804,9 +915,14 @@ finished_peek_txn(struct store *s, struct txn *t, void *arg)
 	buf_init(&val);
 	snprintf(fpkey, sizeof fpkey, "import-fp:%016llx",
 	    (unsigned long long)im->fp);
+	json_decref(im->stored_by);
+	im->stored_by = NULL;
 	if ((rc = store_meta_get(s, t, fpkey, &val)) != ST_OK) {
 		buf_free(&val);
-		return rc == ST_NOTFOUND ? ST_OK : rc;
+		if (rc != ST_NOTFOUND)
+			return rc;
+		return sample_match(s, t, im, &im->stored_by,
+		    &im->stored_hits, &im->stored_sampled);
 	}
 	key = journal_key(val.data);
 	rc = store_meta_get(s, t, key, &val);
@@ -853,6 +969,8 @@ journal_start(struct importer *im)
 		im->finished = js.finished;
 		return ST_OK;
 	}
+	if (im->stored_by != NULL)
+		return ST_EXISTS;	/* nothing written: stored_report */
 	im->started = true;
 	store_set_import(im->store, im->st.id);
 	if (js.old != NULL) {
@@ -1821,6 +1939,7 @@ importer_free(struct importer *im)
 	free(im->last_msg);
 	json_decref(im->finished);
 	json_decref(im->dry_finished);
+	json_decref(im->stored_by);
 	reader_close(im->rd);
 	source_close(&im->src);
 	if (im->rejects != NULL && im->rejects != stdout)
@@ -1873,6 +1992,28 @@ finished_report(struct importer *im, int rc)
 	cmd_error(im->ctx, "%s", _("nothing was imported twice; add --again "
 	    "to import these rows once more"));
 	return rc == ST_OK && im->st.rejected == 0 ? 0 : EX_DATAERR;
+}
+
+/* Refused before anything was written: most of the first rows are a
+ * finished import's. */
+static int
+stored_report(struct importer *im)
+{
+	json_t *doc = im->stored_by;
+	time_t when = (time_t)json_integer_value(json_object_get(doc,
+	    "started"));
+	char date[32];
+
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&when));
+	cmd_error(im->ctx, _("import %s (started %s by %s) ran to the end "
+	    "and stored these rows already: %zu of the first %zu are the "
+	    "same"), doc_string(doc, "id"), date, doc_string(doc, "user"),
+	    im->stored_hits, im->stored_sampled);
+	cmd_error(im->ctx, "%s", _("without --key they would be stored "
+	    "twice: add --key FIELD to add what is new and update what is "
+	    "there, or --again to import every row once more; to retry only "
+	    "the rows it rejected, fix its reject file and import that"));
+	return EX_DATAERR;
 }
 
 static bool
@@ -2013,6 +2154,14 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 	if (im.last_progress > im.t0)
 		progress(&im, true);
 	rc = import_finish(&im, rc);
+	if (im.stored_by != NULL && !o->dry_run) {
+		*st = im.st;
+		status = stored_report(&im);
+		importer_free(&im);
+		if (fd > 0)
+			close(fd);
+		return status;
+	}
 	if (im.finished != NULL) {
 		*st = im.st;
 		status = finished_report(&im, rc);
@@ -2033,6 +2182,12 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		    "%s, which ran to the end: a real run imports nothing twice "
 		    "(see --key and --again)"), doc_string(im.dry_finished,
 		    "id"));
+	if (im.stored_by != NULL)
+		cmd_error(ctx, _("but import %s ran to the end and stored these "
+		    "rows already (%zu of the first %zu are the same): a real "
+		    "run is refused without --key or --again"),
+		    doc_string(im.stored_by, "id"), im.stored_hits,
+		    im.stored_sampled);
 	*st = im.st;
 	if (rc == ST_OK)
 		status = im.st.rejected > 0 ? EX_DATAERR : 0;

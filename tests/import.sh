@@ -372,13 +372,55 @@ run find 壬一 --format tsv
 ok $? "  one 壬一 stored"
 run import "$TMPD/again.csv" --form customer --again
 expect_err "2 read, 2 created" "--again imports the rows once more"
+AID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | tail -1 |
+	cut -f1)
 run find 壬一 --format tsv
 [ "$(printf '%s\n' "$OUT" | grep -c 壬一)" -eq 2 ]
 ok $? "  two 壬一 stored"
 run import --revert "$PID"
 expect_rc 0 "the first of them reverted"
 run import "$TMPD/again.csv" --form customer
-expect_err "2 read, 2 created" "  its file imports afresh, without --again"
+expect_rc 65 "  the rows the --again run stored still refuse a run without it"
+expect_err "import $AID (started" "  naming that run"
+run import --revert "$AID"
+expect_rc 0 "  which is reverted too"
+run import "$TMPD/again.csv" --form customer
+expect_err "2 read, 2 created" "  then its file imports afresh, without --again"
+
+# A new fingerprint over rows an import stored already: the first batch
+# with its bad row fixed, or the same rows under another file name. A
+# form without unique fields would take every row twice.
+printf 'name,phones\n癸一,13011110001\n癸二,13x\n癸三,13011110003\n' \
+	>"$TMPD/fix.csv"
+run import "$TMPD/fix.csv" --form lead --partial --reject "$TMPD/fix.rej"
+expect_err "3 read, 2 created, 0 updated, 1 rejected" \
+	"a partial import stores the good rows of its first batch"
+FID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | tail -1 |
+	cut -f1)
+sed 's/13x/13011110002/' "$TMPD/fix.csv" >"$TMPD/fixed.csv"
+mv "$TMPD/fixed.csv" "$TMPD/fix.csv"
+run import "$TMPD/fix.csv" --form lead --dry-run
+expect_err "but import $FID ran to the end and stored these rows already (2 of the first 3 are the same)" \
+	"  the file with its bad row fixed: a dry run says a real run is refused"
+run import "$TMPD/fix.csv" --form lead --partial --reject "$TMPD/fix.rej"
+expect_rc 65 "  a real run is refused"
+expect_err "import $FID (started" "  naming the import that stored them"
+expect_err "fix its reject file and import that" "  and saying what to do"
+run find 癸一 --form lead --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c 癸一)" -eq 1 ]
+ok $? "  storing nothing twice"
+cp "$TMPD/fix.csv" "$TMPD/renamed.csv"
+run import "$TMPD/renamed.csv" --form lead
+expect_rc 65 "  the same rows under another name are refused too"
+sed 's/13x/13011110002/' "$TMPD/fix.rej" | cut -d, -f1,2 >"$TMPD/fix2.csv"
+run import "$TMPD/fix2.csv" --form lead
+expect_err "1 read, 1 created" "  the fixed reject file imports its one row"
+run import "$TMPD/renamed.csv" --form lead --again
+expect_err "3 read, 3 created" "  --again imports them all once more"
+printf 'name,phones\n癸四,13011110004\n癸一,13011110001\n癸五,13011110005\n' \
+	>"$TMPD/other.csv"
+run import "$TMPD/other.csv" --form lead
+expect_err "3 read, 3 created" "  a file sharing less than half its first rows is new"
 
 # YAML with a nested value: that row is rejected, the rest read on.
 cat >"$TMPD/nest.yaml" <<'YAML'
