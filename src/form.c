@@ -88,6 +88,14 @@ field_word(const struct field *f)
 }
 
 const char *
+enum_word(const struct field *f, const char *value)
+{
+	const struct enum_value *ev = field_enum_value(f, value);
+
+	return ev != NULL ? message_word(&ev->label, ev->value) : value;
+}
+
+const char *
 label_get(const struct label *label, const char *lang)
 {
 	if (lang != NULL && strncmp(lang, "zh", 2) == 0 && label->zh != NULL)

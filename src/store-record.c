@@ -182,7 +182,7 @@ check_required(struct store *s, const struct entity *e,
 
 			if (*record_get(r, need) == '\0')
 				return st_fail(s, ST_INVALID, _("%s: %s requires "
-				    "%s"), field_word(f), ev->value, nf ?
+				    "%s"), field_word(f), enum_word(f, ev->value), nf ?
 				    field_word(nf) : need);
 		}
 	}
@@ -199,6 +199,7 @@ check_flow(struct store *s, const struct entity *e, const struct record *old,
 		const char *from = record_get(old, f->name);
 		const char *to = record_get(r, f->name);
 		const struct enum_value *ev;
+		struct strv words;
 		char *allowed;
 		int rc;
 
@@ -212,10 +213,14 @@ check_flow(struct store *s, const struct entity *e, const struct record *old,
 			ok |= strcmp(ev->next.v[j], to) == 0;
 		if (ok)
 			continue;
-		allowed = strv_join(&ev->next, ", ");
+		strv_init(&words);
+		for (size_t j = 0; j < ev->next.n; j++)
+			strv_push(&words, enum_word(f, ev->next.v[j]));
+		allowed = strv_join(&words, ", ");
+		strv_free(&words);
 		rc = st_fail(s, ST_INVALID, _("%s: %s cannot go to %s (from %s: "
-		    "%s)"), field_word(f), from, to, from, *allowed ? allowed :
-		    _("nowhere"));
+		    "%s)"), field_word(f), enum_word(f, from), enum_word(f, to),
+		    enum_word(f, from), *allowed ? allowed : _("nowhere"));
 		free(allowed);
 		return rc;
 	}

@@ -220,6 +220,8 @@ const char *label_get(const struct label *, const char *lang);
 const char *labels_lang(void);
 const char *entity_word(const struct entity *);
 const char *field_word(const struct field *);
+/* An enum value the same way: "active", or 活跃 in Chinese. */
+const char *enum_word(const struct field *, const char *value);
 /* Validate and normalise a user's text for a field. Returns 0 with
  * *out (owned), or -1 with *why (owned, English, names the rule).
  * An empty input gives an empty *out (required is checked elsewhere). */

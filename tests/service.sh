@@ -176,6 +176,13 @@ as lina ticket status "$PEND" new
 expect_rc 65 "a move the flow does not allow is refused"
 expect_err "open cannot go to new" "naming the move"
 expect_err "pending, resolved, closed" "and the allowed ones"
+mkdir -p "$TMPD/locale/zh_CN/LC_MESSAGES"
+msgfmt -o "$TMPD/locale/zh_CN/LC_MESSAGES/tcrm.mo" \
+	"${TESTS_SRCDIR:-$(dirname "$0")}/../po/zh_CN.po"
+LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
+	as lina ticket status "$PEND" new
+expect_err "状态: 不能从 处理中 改为 新建（处理中 可改为：等待客户, 已解决, 已关闭）" \
+	"  in Chinese, the values by their labels too"
 as lina ticket status "$PEND" resolved
 expect_rc 65 "resolved needs a resolution"
 expect_err "resolution" "and says so"
