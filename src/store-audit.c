@@ -20,6 +20,12 @@
 /* Audit records are compact, like records: a format byte, the time, who,
  * what, which record and version, the import, then (field, old, new). */
 #define AUDIT_FORMAT 0xA1
+/* An import's creates of fresh ids in one transaction, first..last: one
+ * record for the batch, where one a row was a tenth of a bulk load. Fresh
+ * ids only grow, so these ranges never overlap and one lookup in
+ * audit-create.idx (entity, first id -> audit key, last id) finds the
+ * range holding an id. */
+#define AUDIT_FORMAT_CREATES 0xA2
 
 int
 st_audit_open(struct store *s, DB_TXN *tid)
@@ -44,7 +50,13 @@ st_audit_open(struct store *s, DB_TXN *tid)
 	s->audit_by_import->set_flags(s->audit_by_import, DB_DUP | DB_DUPSORT);
 	ret = s->audit_by_import->open(s->audit_by_import, tid,
 	    "audit-import.idx", NULL, DB_BTREE, DB_CREATE, s->mode);
-	return st_dberr(s, ret, "audit-import.idx");
+	if (ret != 0)
+		return st_dberr(s, ret, "audit-import.idx");
+	if ((ret = db_create(&s->audit_creates, s->env, 0)) != 0)
+		return st_dberr(s, ret, "audit");
+	ret = s->audit_creates->open(s->audit_creates, tid,
+	    "audit-create.idx", NULL, DB_BTREE, DB_CREATE, s->mode);
+	return st_dberr(s, ret, "audit-create.idx");
 }
 
 static void
@@ -109,11 +121,101 @@ audit_changes(const struct record *old, const struct record *new,
 	buf_free(&list);
 }
 
+static void
+creates_reset(struct store *s)
+{
+	free(s->creates_entity);
+	free(s->creates_import);
+	s->creates_entity = s->creates_import = NULL;
+}
+
 void
 st_audit_begin(struct store *s)
 {
 	free(s->span_import);
 	s->span_import = NULL;
+	creates_reset(s);
+}
+
+static int span_note(struct store *, DB_TXN *, const unsigned char *);
+
+/* Write the pending range of creates as one record. */
+static int
+creates_flush(struct store *s, DB_TXN *tid)
+{
+	unsigned char ck[AUDIT_KEY_SIZE + 4];
+	struct buf doc, rk;
+	char *import_id, *creates_import;
+	DBT k, d;
+	int ret, rc;
+
+	if (s->creates_entity == NULL)
+		return ST_OK;
+	buf_init(&doc);
+	buf_addc(&doc, (char)AUDIT_FORMAT_CREATES);
+	codec_put_varint(&doc, (uint64_t)s->creates_time);
+	codec_put_string(&doc, s->user);
+	codec_put_string(&doc, s->creates_entity);
+	codec_put_varint(&doc, s->creates_first);
+	codec_put_varint(&doc, s->creates_last);
+	codec_put_string(&doc, s->creates_import);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = s->creates_key;
+	k.size = AUDIT_KEY_SIZE;
+	d.data = doc.data;
+	d.size = (u_int32_t)doc.len;
+	ret = s->audit->put(s->audit, tid, &k, &d, 0);
+	buf_free(&doc);
+	if (ret != 0)
+		return st_dberr(s, ret, "audit");
+	buf_init(&rk);
+	record_key(&rk, s->creates_entity, s->creates_first);
+	memcpy(ck, s->creates_key, AUDIT_KEY_SIZE);
+	st_key_u32(ck + AUDIT_KEY_SIZE, s->creates_last);
+	k.data = rk.data;
+	k.size = (u_int32_t)rk.len;
+	d.data = ck;
+	d.size = sizeof ck;
+	ret = s->audit_creates->put(s->audit_creates, tid, &k, &d, 0);
+	buf_free(&rk);
+	if (ret != 0)
+		return st_dberr(s, ret, "audit");
+	/* The span is that of the import that made the creates; nothing is
+	 * pending any more should span_note flush. */
+	creates_import = s->creates_import;
+	s->creates_import = NULL;
+	creates_reset(s);
+	import_id = s->import_id;
+	s->import_id = creates_import;
+	rc = span_note(s, tid, ck);
+	s->import_id = import_id;
+	free(creates_import);
+	return rc;
+}
+
+/* A create of a fresh id by an import joins the pending range when it
+ * follows it; its audit key is the range's, taken at its first create,
+ * so later changes in the same transaction sort after it. */
+static int
+creates_add(struct store *s, DB_TXN *tid, const struct entity *e,
+    uint32_t id)
+{
+	int rc;
+
+	if (s->creates_entity != NULL &&
+	    (strcmp(s->creates_entity, e->name) != 0 ||
+	    strcmp(s->creates_import, s->import_id) != 0 ||
+	    id != s->creates_last + 1) && (rc = creates_flush(s, tid)) != ST_OK)
+		return rc;
+	if (s->creates_entity == NULL) {
+		s->creates_entity = xstrdup(e->name);
+		s->creates_import = xstrdup(s->import_id);
+		s->creates_first = id;
+		audit_key(s, s->creates_key, &s->creates_time);
+	}
+	s->creates_last = id;
+	return ST_OK;
 }
 
 /* File the transaction's span under its import: 16 bytes of first key,
@@ -123,8 +225,10 @@ st_audit_flush(struct store *s, DB_TXN *tid)
 {
 	unsigned char span[2 * AUDIT_KEY_SIZE];
 	DBT k, d;
-	int ret;
+	int ret, rc;
 
+	if ((rc = creates_flush(s, tid)) != ST_OK)
+		return rc;
 	if (s->span_import == NULL)
 		return ST_OK;
 	memcpy(span, s->span_lo, AUDIT_KEY_SIZE);
@@ -218,6 +322,30 @@ audit_free(struct audit *a)
 }
 
 static int
+creates_decode(struct codec *c, struct audit *a)
+{
+	uint64_t t, first, last;
+
+	if (codec_get_varint(c, &t) != 0 ||
+	    codec_get_string(c, &a->user) != 0 ||
+	    codec_get_string(c, &a->entity) != 0 ||
+	    codec_get_varint(c, &first) != 0 ||
+	    codec_get_varint(c, &last) != 0 ||
+	    codec_get_string(c, &a->import_id) != 0 ||
+	    first == 0 || last < first || last > UINT32_MAX) {
+		audit_free(a);
+		return -1;
+	}
+	a->time = (int64_t)t;
+	a->action = xstrdup("create");
+	a->id = (uint32_t)first;
+	a->last = (uint32_t)last;
+	a->version = 1;
+	a->changes = xcalloc(1, sizeof *a->changes);
+	return 0;
+}
+
+static int
 audit_decode(const void *key, const void *data, size_t size, struct audit *a)
 {
 	struct codec c = { data, (const unsigned char *)data + size };
@@ -226,6 +354,10 @@ audit_decode(const void *key, const void *data, size_t size, struct audit *a)
 	memset(a, 0, sizeof *a);
 	for (int b = 0; b < 8; b++)
 		a->seq = a->seq << 8 | ((const unsigned char *)key)[b];
+	if (size >= 1 && *c.p == AUDIT_FORMAT_CREATES) {
+		c.p++;
+		return creates_decode(&c, a);
+	}
 	if (size < 1 || *c.p++ != AUDIT_FORMAT ||
 	    codec_get_varint(&c, &t) != 0 ||
 	    codec_get_string(&c, &a->user) != 0 ||
@@ -288,6 +420,72 @@ walk_end(struct store *s, DBC *c, int ret, int rc)
 	if (rc == ST_OK && ret != 0 && ret != DB_NOTFOUND)
 		rc = st_dberr(s, ret, "audit");
 	return rc;
+}
+
+/* One create of a range of creates. */
+static void
+audit_one_of(const struct audit *range, uint32_t id, struct audit *a)
+{
+	memset(a, 0, sizeof *a);
+	a->seq = range->seq;
+	a->time = range->time;
+	a->user = xstrdup(range->user);
+	a->action = xstrdup(range->action);
+	a->entity = xstrdup(range->entity);
+	a->id = id;
+	a->version = range->version;
+	a->import_id = range->import_id ? xstrdup(range->import_id) : NULL;
+	a->changes = xcalloc(1, sizeof *a->changes);
+}
+
+/* The range of creates that holds id, if there is one: the range with
+ * the greatest first id not above it. */
+static int
+creates_find(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
+    struct audit *a, bool *found)
+{
+	unsigned char akey[AUDIT_KEY_SIZE];
+	struct buf rk;
+	uint32_t first = 0, last = 0;
+	DBT k, d;
+	DBC *c;
+	int ret, rc = ST_OK;
+
+	*found = false;
+	if ((ret = s->audit_creates->cursor(s->audit_creates, tid, &c, 0)) !=
+	    0)
+		return st_dberr(s, ret, "audit");
+	buf_init(&rk);
+	record_key(&rk, entity, id);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = rk.data;
+	k.size = (u_int32_t)rk.len;
+	ret = c->get(c, &k, &d, DB_SET_RANGE);
+	if (ret == 0 && (k.size != rk.len || memcmp(k.data, rk.data, rk.len)))
+		ret = c->get(c, &k, &d, DB_PREV);
+	else if (ret == DB_NOTFOUND)
+		ret = c->get(c, &k, &d, DB_LAST);
+	if (ret == 0 && k.size == rk.len && d.size == AUDIT_KEY_SIZE + 4 &&
+	    memcmp(k.data, rk.data, rk.len - 4) == 0) {
+		first = st_u32_key((const unsigned char *)k.data + rk.len - 4);
+		last = st_u32_key((const unsigned char *)d.data +
+		    AUDIT_KEY_SIZE);
+		memcpy(akey, d.data, AUDIT_KEY_SIZE);
+	}
+	buf_free(&rk);
+	rc = walk_end(s, c, ret, rc);
+	if (rc != ST_OK || first == 0 || id < first || id > last)
+		return rc;
+	DBT ak = { .data = akey, .size = AUDIT_KEY_SIZE };
+	struct audit range;
+
+	if ((rc = audit_fetch(s, tid, &ak, &range)) != ST_OK)
+		return rc;
+	audit_one_of(&range, id, a);
+	audit_free(&range);
+	*found = true;
+	return ST_OK;
 }
 
 static bool
@@ -405,6 +603,19 @@ record_history(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 	}
 	buf_free(&rk);
 	rc = walk_end(s, c, ret, rc);
+	if (rc == ST_OK) {
+		struct audit created;
+		bool found;
+
+		/* Made by an import in a range: its first event. */
+		rc = creates_find(s, tid, entity, id, &created, &found);
+		if (rc == ST_OK && found) {
+			v = xreallocarray(v, n + 1, sizeof *v);
+			memmove(v + 1, v, n * sizeof *v);
+			v[0] = created;
+			n++;
+		}
+	}
 	if (rc == ST_OK)
 		rc = creates_fill(s, tid, entity, id, v, n);
 	*out = v;
@@ -443,6 +654,28 @@ create_fill_one(struct store *s, DB_TXN *tid, struct audit *a)
 	return rc;
 }
 
+/* Each create of a range, newest first, with its values if fill. */
+static int
+range_each(struct store *s, DB_TXN *tid, const struct audit *range, bool fill,
+    store_audit_fn fn, void *arg, int *stop)
+{
+	int rc = ST_OK;
+
+	for (uint32_t id = range->last; *stop == 0 && rc == ST_OK; id--) {
+		struct audit a;
+
+		audit_one_of(range, id, &a);
+		if (fill)
+			rc = create_fill_one(s, tid, &a);
+		if (rc == ST_OK)
+			*stop = fn(&a, arg);
+		audit_free(&a);
+		if (id == range->id)
+			break;
+	}
+	return rc;
+}
+
 /* One record's history, oldest first, or the whole trail, newest first
  * (a caller wants the last few, and a create costs a record's history to
  * fill in). */
@@ -473,6 +706,11 @@ audit_walk(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 		if (audit_decode(k.data, d.data, d.size, &a) != 0) {
 			rc = st_fail(s, ST_IO, "damaged audit record");
 			break;
+		}
+		if (a.last != 0) {
+			rc = range_each(s, tid, &a, true, fn, arg, &stop);
+			audit_free(&a);
+			continue;
 		}
 		if (is_bare_create(&a))
 			rc = create_fill_one(s, tid, &a);
@@ -513,8 +751,12 @@ span_walk(struct store *s, DB_TXN *tid, const char *import_id,
 			rc = st_fail(s, ST_IO, "damaged audit record");
 			break;
 		}
-		if (a.import_id != NULL && strcmp(a.import_id, import_id) == 0)
-			*stop = fn(&a, arg);
+		if (a.import_id != NULL && strcmp(a.import_id, import_id) == 0) {
+			if (a.last != 0)
+				rc = range_each(s, tid, &a, false, fn, arg, stop);
+			else
+				*stop = fn(&a, arg);
+		}
 		audit_free(&a);
 	}
 	return walk_end(s, c, ret, rc);
@@ -560,7 +802,10 @@ store_import_audit(struct store *s, struct txn *t, const char *import_id,
 
 		if ((rc = audit_fetch(s, st_tid(t), &ak, &a)) != ST_OK)
 			break;
-		stop = fn(&a, arg);
+		if (a.last != 0)
+			rc = range_each(s, st_tid(t), &a, false, fn, arg, &stop);
+		else
+			stop = fn(&a, arg);
 		audit_free(&a);
 	}
 	return walk_end(s, c, ret, rc);
@@ -577,6 +822,9 @@ st_audit_write(struct store *s, DB_TXN *tid, const char *action,
 	int64_t t;
 	int rc;
 
+	if (s->import_id != NULL && s->create_fresh &&
+	    strcmp(action, "create") == 0)
+		return creates_add(s, tid, e, r->id);
 	audit_key(s, key, &t);
 	buf_init(&doc);
 	buf_addc(&doc, (char)AUDIT_FORMAT);

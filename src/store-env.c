@@ -297,6 +297,9 @@ store_close_handles(struct store *s)
 	if (s->audit_by_import != NULL)
 		s->audit_by_import->close(s->audit_by_import, DB_NOSYNC);
 	s->audit_by_import = NULL;
+	if (s->audit_creates != NULL)
+		s->audit_creates->close(s->audit_creates, DB_NOSYNC);
+	s->audit_creates = NULL;
 	if (s->drafts != NULL)
 		s->drafts->close(s->drafts, DB_NOSYNC);
 	s->drafts = NULL;
@@ -576,6 +579,8 @@ store_close(struct store *s)
 	free(s->user);
 	free(s->import_id);
 	free(s->span_import);
+	free(s->creates_entity);
+	free(s->creates_import);
 	free(s->err);
 	free(s);
 }

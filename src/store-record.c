@@ -393,6 +393,8 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 	DB_TXN *tid = st_tid(t);
 	int rc;
 
+	bool fresh = r->id == 0;
+
 	apply_defaults(e, r);
 	if ((rc = check_required(s, e, r)) != ST_OK ||
 	    (rc = check_references(s, tid, e, NULL, r)) != ST_OK ||
@@ -413,7 +415,10 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 		return ST_EXISTS;
 	if (rc != ST_OK)
 		return rc;
-	return st_audit_write(s, tid, "create", e, NULL, r);
+	s->create_fresh = fresh;
+	rc = st_audit_write(s, tid, "create", e, NULL, r);
+	s->create_fresh = false;
+	return rc;
 }
 
 static int

@@ -514,6 +514,7 @@ struct audit {
 	char *import_id;
 	struct change *changes;
 	size_t nchanges;
+	uint32_t last;	/* an import's creates of ids id..last; else 0 */
 };
 void audit_free(struct audit *);
 typedef int (*store_audit_fn)(const struct audit *, void *);
@@ -1559,6 +1560,16 @@ struct store {
 	 * import, filed under it at commit (store-audit.c). */
 	char *span_import;
 	unsigned char span_lo[16], span_hi[16];
+	/* An import's creates of fresh ids in this transaction: one audit
+	 * record for ids first..last, its key taken at the first of them. */
+	DB *audit_creates;		/* audit-create.idx: entity, first id */
+	bool create_fresh;		/* the create being audited took a
+					 * new id from the sequence */
+	char *creates_entity;
+	char *creates_import;
+	uint32_t creates_first, creates_last;
+	int64_t creates_time;
+	unsigned char creates_key[16];
 };
 /* store-service.c: a ticket's number, due times, pause, first response,
  * resolution and assignment, before it is written. */

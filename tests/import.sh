@@ -213,7 +213,13 @@ run import "$TMPD/r.csv" --form customer --key email
 RID=$(printf '%s\n' "$ERR" | sed -n 's/^import \([0-9]*\):.*/\1/p')
 expect_err "1 updated" "an import that creates and updates (import $RID)"
 RB=$("$TCRM" --home "$HOME_DIR" find 回滚乙 --format tsv | sed -n 2p | cut -f2)
+run history customer "$RB" --format tsv
+expect_out "	create	customer $RB	1	name		回滚乙	$RID\$" \
+	"a created record's history names its import (one audit record a batch)"
 run set customer "$RB" company=别人改的
+run history customer "$RB" --format tsv
+expect_out "	update	customer $RB	2	company		别人改的	\$" \
+	"  and what came after it"
 run import --revert "$RID"
 expect_rc 75 "revert with a record changed since is partial"
 expect_err "1 changed since by someone else and kept" "and lists it"

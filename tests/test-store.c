@@ -753,17 +753,20 @@ import_row(const struct audit *a, void *arg)
 	return 0;
 }
 
+/* With ids given, as an export imported back has them: one audit
+ * record a row (fresh ids would make one for the batch). */
 static int
 add_three_slowly(struct store *s, struct txn *t, void *arg)
 {
 	const struct entity *e = fx_entity("customer");
+	uint32_t *next = arg;
 
-	(void)arg;
 	for (int i = 0; i < 3; i++) {
 		struct record r;
 		int rc;
 
 		record_init(&r);
+		r.id = (*next)++;
 		record_set(&r, "name", "分批");
 		rc = store_create(s, t, e, &r);
 		record_free(&r);
@@ -780,6 +783,12 @@ rows_txn(struct store *s, struct txn *t, void *arg)
 	return store_import_audit(s, t, "imp-1", import_row, arg);
 }
 
+static int
+imp2_rows_txn(struct store *s, struct txn *t, void *arg)
+{
+	return store_import_audit(s, t, "imp-2", import_row, arg);
+}
+
 /* An import files one span of audit keys per transaction, not one entry
  * per row: its rows come back newest first, and an audit record inside a
  * span that another process wrote is not taken for one of them. */
@@ -790,10 +799,11 @@ Test(store, an_import_is_found_by_its_spans)
 	DBT k, d;
 	DBC *c;
 	uint64_t tlo = 0, thi = 0, tmid;
+	uint32_t next = 1;
 
 	store_set_import(fx_store, "imp-1");
-	cr_assert_eq(store_run(fx_store, add_three_slowly, NULL), ST_OK);
-	cr_assert_eq(store_run(fx_store, add_three_slowly, NULL), ST_OK);
+	cr_assert_eq(store_run(fx_store, add_three_slowly, &next), ST_OK);
+	cr_assert_eq(store_run(fx_store, add_three_slowly, &next), ST_OK);
 	store_set_import(fx_store, NULL);
 	cr_assert_eq(fx_add("customer", "name", "不是导入的", NULL), 7);
 
@@ -831,6 +841,84 @@ Test(store, an_import_is_found_by_its_spans)
 	cr_assert_eq(rows.n, 6, "%zu rows", rows.n);
 	for (size_t i = 0; i < rows.n; i++)
 		cr_expect_eq(rows.ids[i], 6 - i, "row %zu: customer %u", i,
+		    rows.ids[i]);
+}
+
+static int
+add_three(struct store *s, struct txn *t, void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 3; i++) {
+		struct record r;
+		int rc;
+
+		record_init(&r);
+		record_set(&r, "name", i == 1 ? "中间" : "两边");
+		rc = store_create(s, t, fx_entity("customer"), &r);
+		record_free(&r);
+		if (rc != ST_OK)
+			return rc;
+	}
+	return ST_OK;
+}
+
+static int
+count_records(const struct audit *a, void *arg)
+{
+	(void)a;
+	++*(size_t *)arg;
+	return 0;
+}
+
+/* An import's creates of new ids in one transaction are one audit
+ * record, and still each record's first event: its history, the whole
+ * trail and the import's own rows give one create a record. */
+Test(store, an_import_files_its_creates_in_one_record)
+{
+	struct import_rows rows = { { 0 }, 0 };
+	struct creates_seen cs = { .n = 0 };
+	struct { size_t n; } ac = { 0 };
+	size_t stored = 0;
+	DBT k, d;
+	DBC *c;
+	int ret;
+
+	fx_add("customer", "name", "之前", NULL);
+	store_set_import(fx_store, "imp-2");
+	cr_assert_eq(store_run(fx_store, add_three, NULL), ST_OK, "%s",
+	    store_error(fx_store));
+	store_set_import(fx_store, NULL);
+	cr_assert_eq(set(fx_store, "customer", 3, 0, "name", "中间改"), ST_OK);
+
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	cr_assert_eq(fx_store->audit->cursor(fx_store->audit, NULL, &c, 0), 0);
+	while ((ret = c->get(c, &k, &d, DB_NEXT)) == 0)
+		stored++;
+	c->close(c);
+	cr_expect_eq(stored, 3, "%zu audit records: one create, the batch, "
+	    "one update", stored);
+
+	cr_assert_eq(store_history(fx_store, "customer", 3, creates_collect,
+	    &cs), ST_OK);
+	cr_assert_eq(cs.total, 2, "create and update");
+	cr_expect_str_eq(cs.text[0], "name=中间");
+	cr_assert_eq(store_history(fx_store, "customer", 4, count_records,
+	    &ac.n), ST_OK);
+	cr_expect_eq(ac.n, 1, "the last of the batch: its create");
+	ac.n = 0;
+	cr_assert_eq(store_history(fx_store, "customer", 5, count_records,
+	    &ac.n), ST_OK);
+	cr_expect_eq(ac.n, 0, "no record 5, no history");
+	ac.n = 0;
+	cr_assert_eq(store_history(fx_store, NULL, 0, count_records, &ac.n),
+	    ST_OK);
+	cr_expect_eq(ac.n, 5, "the whole trail: four creates, one update");
+
+	cr_assert_eq(store_run(fx_store, imp2_rows_txn, &rows), ST_OK);
+	cr_assert_eq(rows.n, 3);
+	for (size_t i = 0; i < rows.n; i++)
+		cr_expect_eq(rows.ids[i], 4 - i, "row %zu: customer %u", i,
 		    rows.ids[i]);
 }
 
