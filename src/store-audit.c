@@ -86,6 +86,17 @@ record_key(struct buf *b, const char *entity, uint32_t id)
 	buf_add(b, k, 4);
 }
 
+/* A record's key in the audit's indexes, as a DBT over rk. */
+static void
+record_key_dbt(struct buf *rk, DBT *k, const char *entity, uint32_t id)
+{
+	buf_init(rk);
+	record_key(rk, entity, id);
+	memset(k, 0, sizeof *k);
+	k->data = rk->data;
+	k->size = (u_int32_t)rk->len;
+}
+
 /* Every field of either side that differs, each once. */
 static void
 audit_changes(const struct record *old, const struct record *new,
@@ -169,12 +180,9 @@ creates_flush(struct store *s, DB_TXN *tid)
 	buf_free(&doc);
 	if (ret != 0)
 		return st_dberr(s, ret, "audit");
-	buf_init(&rk);
-	record_key(&rk, s->creates_entity, s->creates_first);
+	record_key_dbt(&rk, &k, s->creates_entity, s->creates_first);
 	memcpy(ck, s->creates_key, AUDIT_KEY_SIZE);
 	st_key_u32(ck + AUDIT_KEY_SIZE, s->creates_last);
-	k.data = rk.data;
-	k.size = (u_int32_t)rk.len;
 	d.data = ck;
 	d.size = sizeof ck;
 	ret = s->audit_creates->put(s->audit_creates, tid, &k, &d, 0);
@@ -455,12 +463,8 @@ creates_find(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 	if ((ret = s->audit_creates->cursor(s->audit_creates, tid, &c, 0)) !=
 	    0)
 		return st_dberr(s, ret, "audit");
-	buf_init(&rk);
-	record_key(&rk, entity, id);
-	memset(&k, 0, sizeof k);
+	record_key_dbt(&rk, &k, entity, id);
 	memset(&d, 0, sizeof d);
-	k.data = rk.data;
-	k.size = (u_int32_t)rk.len;
 	ret = c->get(c, &k, &d, DB_SET_RANGE);
 	if (ret == 0 && (k.size != rk.len || memcmp(k.data, rk.data, rk.len)))
 		ret = c->get(c, &k, &d, DB_PREV);
@@ -579,12 +583,8 @@ record_history(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 
 	*out = NULL;
 	*nout = 0;
-	buf_init(&rk);
-	record_key(&rk, entity, id);
-	memset(&k, 0, sizeof k);
+	record_key_dbt(&rk, &k, entity, id);
 	memset(&d, 0, sizeof d);
-	k.data = rk.data;
-	k.size = (u_int32_t)rk.len;
 	if ((ret = s->audit_by_record->cursor(s->audit_by_record, tid, &c,
 	    0)) != 0) {
 		buf_free(&rk);
