@@ -3,9 +3,12 @@
  * same size, in one run. Prints rows/s of both, the ratio, and the peak
  * memory of the importer at each size.
  *
- *   bench/import [-k] [-n ROWS,ROWS...] [-d DIR] [--batch N] TCRM
+ *   bench/import [-k] [-n ROWS,ROWS...] [-r RUNS] [-d DIR] [--batch N] TCRM
  *
  * -k keeps the generated file and both databases in DIR, to look into.
+ * -r runs each size RUNS times, both sides one after the other, and ends
+ * with the median ratio: on a shared machine one run can be off by a
+ * third.
  */
 #include "tcrm.h"
 
@@ -25,6 +28,16 @@ static const char *surnames[] = { "王", "李", "张", "刘", "陈", "欧阳",
 static const char *given[] = { "伟", "芳", "娜娜", "秀英", "John", "Mary",
     "Wei", "Olivia" };
 static const char *cities[] = { "北京", "上海", "深圳", "London", "New York" };
+
+#define MAX_RUNS 25
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
 
 static double
 now_s(void)
@@ -273,13 +286,16 @@ main(int argc, char **argv)
 	};
 	const char *dir = "/tmp", *sizes = "100000,1000000";
 	long batch = 2000;
+	int runs = 1;
 	bool keep = false;
 	struct strv list;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "kn:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "kn:d:r:", opts, NULL)) != -1) {
 		if (c == 'k')
 			keep = true;
+		else if (c == 'r')
+			runs = atoi(optarg);
 		else if (c == 'n')
 			sizes = optarg;
 		else if (c == 'd')
@@ -289,9 +305,9 @@ main(int argc, char **argv)
 		else
 			return 64;
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: bench/import [-k] [-n ROWS,...] [-d DIR] "
-		    "[--batch N] TCRM\n");
+	if (optind != argc - 1 || runs < 1 || runs > MAX_RUNS) {
+		fprintf(stderr, "usage: bench/import [-k] [-n ROWS,...] [-r RUNS] "
+		    "[-d DIR] [--batch N] TCRM\n");
 		return 64;
 	}
 	strv_init(&list);
@@ -304,20 +320,38 @@ main(int argc, char **argv)
 		char *home = xasprintf("%s/tcrm-%ld", dir, rows);
 		char *lite = xasprintf("%s/sqlite-%ld.db", dir, rows);
 		char *rm = xasprintf("rm -rf '%s' '%s' '%s'*", home, csv, lite);
-		struct run t, s;
+
+		char *rmhome = xasprintf("rm -rf '%s'", home);
+		double ratios[MAX_RUNS];
 
 		if (system(rm) != 0)	/* what an earlier -k run left */
 			fprintf(stderr, "bench/import: could not clean %s\n", dir);
 		generate(csv, rows);
-		if (run_tcrm(argv[optind], home, csv, batch, &t) != 0) {
-			fprintf(stderr, "bench/import: tcrm import failed\n");
-			return 1;
+		for (int r = 0; r < runs; r++) {
+			struct run t, s;
+
+			if (r > 0 && system(rmhome) != 0)
+				fprintf(stderr, "bench/import: could not clean "
+				    "%s\n", home);
+			if (run_tcrm(argv[optind], home, csv, batch, &t) != 0) {
+				fprintf(stderr, "bench/import: tcrm import "
+				    "failed\n");
+				return 1;
+			}
+			run_sqlite(lite, csv, batch, &s);
+			ratios[r] = s.secs / t.secs;
+			printf("%-10ld %12.0f %12.0f %7.2f %16.1f %16.1f\n",
+			    rows, rows / t.secs, rows / s.secs, ratios[r],
+			    t.rss_anon_kb / 1024.0, t.hwm_kb / 1024.0);
+			fflush(stdout);
 		}
-		run_sqlite(lite, csv, batch, &s);
-		printf("%-10ld %12.0f %12.0f %7.2f %16.1f %16.1f\n", rows,
-		    rows / t.secs, rows / s.secs, s.secs / t.secs,
-		    t.rss_anon_kb / 1024.0, t.hwm_kb / 1024.0);
-		fflush(stdout);
+		if (runs > 1) {
+			qsort(ratios, (size_t)runs, sizeof *ratios, by_value);
+			printf("%-10ld %25s %7.2f  (median of %d runs; %.2f to "
+			    "%.2f)\n", rows, "", ratios[runs / 2], runs,
+			    ratios[0], ratios[runs - 1]);
+		}
+		free(rmhome);
 		if (!keep && system(rm) != 0)
 			fprintf(stderr, "bench/import: could not clean %s\n", dir);
 		free(csv);

@@ -6,6 +6,8 @@
 # BENCH_N sets the number of customers (default 1000000); BENCH_ARGS is
 # passed on to bench/store as it is (e.g. "--batch 2000 -q 5000"),
 # BENCH_POP_ARGS to bench/pop (e.g. "-s 100 -p 1000").
+# BENCH_IMPORT_ROWS sets bench/import's sizes (default 100000,1000000) and
+# BENCH_IMPORT_RUNS how many times each runs (default 3, then the median).
 # TCRM_FORMS must name the forms directory (make bench sets it).
 set -eu
 
@@ -39,8 +41,10 @@ echo "bench/store: $n customers in $work"
 imp=$builddir/bench/import
 if [ -x "$imp" ]; then
 	echo
-	echo "bench/import: ${BENCH_IMPORT_ROWS:-100000,1000000} rows"
-	"$imp" -n "${BENCH_IMPORT_ROWS:-100000,1000000}" -d "$work" \
+	echo "bench/import: ${BENCH_IMPORT_ROWS:-100000,1000000} rows," \
+		"${BENCH_IMPORT_RUNS:-3} runs each"
+	"$imp" -n "${BENCH_IMPORT_ROWS:-100000,1000000}" \
+		-r "${BENCH_IMPORT_RUNS:-3}" -d "$work" \
 		"$builddir/tcrm"
 fi
 
