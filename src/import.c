@@ -2438,13 +2438,17 @@ collect_txn(struct store *s, struct txn *t, void *arg)
 	return store_import_audit(s, t, id, collect_undo, us);
 }
 
+/* In the order the changes were made. The creates of one batch share
+ * their audit record's time: by id, the order they were made in. */
 static int
 seq_cmp(const void *a, const void *b)
 {
 	const struct undo *x = *(struct undo *const *)a;
 	const struct undo *y = *(struct undo *const *)b;
 
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 #define REVERT_BATCH 500
