@@ -727,26 +727,30 @@ row_sample_hash(const struct importer *im, const struct pending *p)
 	return h;
 }
 
-static void
-sample_key(char *key, size_t size, uint64_t h)
+/* The keys of the first SAMPLE_ROWS rows read without an error; how many. */
+static size_t
+sample_keys(const struct importer *im, char keys[SAMPLE_ROWS][48])
 {
-	snprintf(key, size, "import-row:%016llx", (unsigned long long)h);
+	size_t n = 0;
+
+	for (size_t i = 0; i < im->nrows && n < SAMPLE_ROWS; i++) {
+		if (im->rows[i].errs.n == 0)
+			snprintf(keys[n++], sizeof keys[0], "import-row:%016llx",
+			    (unsigned long long)row_sample_hash(im,
+			    &im->rows[i]));
+	}
+	return n;
 }
 
 static int
 sample_put(struct store *s, struct txn *t, struct importer *im)
 {
-	char key[48];
+	char keys[SAMPLE_ROWS][48];
+	size_t n = sample_keys(im, keys);
 	int rc = ST_OK;
 
-	for (size_t i = 0, n = 0; i < im->nrows && n < SAMPLE_ROWS &&
-	    rc == ST_OK; i++) {
-		if (im->rows[i].errs.n > 0)
-			continue;
-		sample_key(key, sizeof key, row_sample_hash(im, &im->rows[i]));
-		rc = store_meta_put(s, t, key, im->st.id);
-		n++;
-	}
+	for (size_t i = 0; i < n && rc == ST_OK; i++)
+		rc = store_meta_put(s, t, keys[i], im->st.id);
 	return rc;
 }
 
@@ -756,22 +760,19 @@ static int
 sample_match(struct store *s, struct txn *t, struct importer *im,
     json_t **doc, size_t *hits, size_t *sampled)
 {
-	char key[48], ids[SAMPLE_ROWS][24];
+	char keys[SAMPLE_ROWS][48], ids[SAMPLE_ROWS][24];
 	size_t count[SAMPLE_ROWS] = { 0 }, nids = 0, best = 0;
 	struct buf val;
 	int rc = ST_OK;
 
 	*doc = NULL;
-	*hits = *sampled = 0;
+	*hits = 0;
+	*sampled = sample_keys(im, keys);
 	buf_init(&val);
-	for (size_t i = 0; i < im->nrows && *sampled < SAMPLE_ROWS; i++) {
+	for (size_t i = 0; i < *sampled; i++) {
 		size_t j;
 
-		if (im->rows[i].errs.n > 0)
-			continue;
-		++*sampled;
-		sample_key(key, sizeof key, row_sample_hash(im, &im->rows[i]));
-		if ((rc = store_meta_get(s, t, key, &val)) == ST_NOTFOUND)
+		if ((rc = store_meta_get(s, t, keys[i], &val)) == ST_NOTFOUND)
 			continue;
 		if (rc != ST_OK)
 			break;
@@ -1956,13 +1957,22 @@ doc_string(json_t *doc, const char *key)
 	return v != NULL ? v : "?";
 }
 
+/* When a journal's import started, as the list and the messages show it. */
+static void
+doc_started(json_t *doc, char *out, size_t size)
+{
+	time_t t = (time_t)json_integer_value(json_object_get(doc, "started"));
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%d %H:%M", &tm);
+}
+
 /* The end of a second run of a finished import (finished_compare). */
 static int
 finished_report(struct importer *im, int rc)
 {
 	json_t *doc = im->finished;
-	time_t when = (time_t)json_integer_value(json_object_get(doc,
-	    "started"));
 	char date[32];
 
 	if (rc == ST_INTERRUPTED) {
@@ -1973,7 +1983,7 @@ finished_report(struct importer *im, int rc)
 		cmd_error(im->ctx, "%s", store_error(im->store));
 		return store_rc_exit(rc);
 	}
-	strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&when));
+	doc_started(doc, date, sizeof date);
 	if (!im->already) {
 		cmd_error(im->ctx, _("this input begins with the rows of import "
 		    "%s (started %s by %s), which ran to the end, but the rest "
@@ -2000,11 +2010,9 @@ static int
 stored_report(struct importer *im)
 {
 	json_t *doc = im->stored_by;
-	time_t when = (time_t)json_integer_value(json_object_get(doc,
-	    "started"));
 	char date[32];
 
-	strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&when));
+	doc_started(doc, date, sizeof date);
 	cmd_error(im->ctx, _("import %s (started %s by %s) ran to the end "
 	    "and stored these rows already: %zu of the first %zu are the "
 	    "same"), doc_string(doc, "id"), date, doc_string(doc, "user"),
@@ -2609,15 +2617,11 @@ list_one(const char *key, const char *value, void *arg)
 	char when[32], n[6][24];
 	const char *keys[6] = { "rows_done", "created", "updated", "unchanged",
 	    "skipped", "rejected" };
-	time_t t;
-	struct tm tm;
 
 	(void)key;
 	if (doc == NULL)
 		return 0;
-	t = (time_t)json_integer_value(json_object_get(doc, "started"));
-	localtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+	doc_started(doc, when, sizeof when);
 	for (size_t i = 0; i < 6; i++)
 		snprintf(n[i], sizeof n[i], "%lld", (long long)
 		    json_integer_value(json_object_get(doc, keys[i])));

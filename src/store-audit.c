@@ -202,11 +202,11 @@ creates_flush(struct store *s, DB_TXN *tid)
 	return rc;
 }
 
-/* A create of a fresh id by an import joins the pending range when it
+/* An import's create of a fresh id joins the pending range when it
  * follows it; its audit key is the range's, taken at its first create,
  * so later changes in the same transaction sort after it. */
-static int
-creates_add(struct store *s, DB_TXN *tid, const struct entity *e,
+int
+st_audit_import_create(struct store *s, DB_TXN *tid, const struct entity *e,
     uint32_t id)
 {
 	int rc;
@@ -822,9 +822,6 @@ st_audit_write(struct store *s, DB_TXN *tid, const char *action,
 	int64_t t;
 	int rc;
 
-	if (s->import_id != NULL && s->create_fresh &&
-	    strcmp(action, "create") == 0)
-		return creates_add(s, tid, e, r->id);
 	audit_key(s, key, &t);
 	buf_init(&doc);
 	buf_addc(&doc, (char)AUDIT_FORMAT);

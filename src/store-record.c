@@ -415,10 +415,9 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 		return ST_EXISTS;
 	if (rc != ST_OK)
 		return rc;
-	s->create_fresh = fresh;
-	rc = st_audit_write(s, tid, "create", e, NULL, r);
-	s->create_fresh = false;
-	return rc;
+	if (fresh && s->import_id != NULL)
+		return st_audit_import_create(s, tid, e, r->id);
+	return st_audit_write(s, tid, "create", e, NULL, r);
 }
 
 static int

@@ -1563,8 +1563,6 @@ struct store {
 	/* An import's creates of fresh ids in this transaction: one audit
 	 * record for ids first..last, its key taken at the first of them. */
 	DB *audit_creates;		/* audit-create.idx: entity, first id */
-	bool create_fresh;		/* the create being audited took a
-					 * new id from the sequence */
 	char *creates_entity;
 	char *creates_import;
 	uint32_t creates_first, creates_last;
@@ -1610,6 +1608,10 @@ int st_meta_put(struct store *, DB_TXN *, const char *key, const void *,
 int st_audit_write(struct store *, DB_TXN *, const char *action,
     const struct entity *, const struct record *old,
     const struct record *new);
+/* An import's create of an id the sequence gave: one audit record for
+ * the transaction's run of them, written by st_audit_flush. */
+int st_audit_import_create(struct store *, DB_TXN *, const struct entity *,
+    uint32_t id);
 int st_audit_open(struct store *, DB_TXN *);
 void st_audit_begin(struct store *);
 int st_audit_flush(struct store *, DB_TXN *);
