@@ -274,6 +274,7 @@ store_open_entity(struct store *s, struct store_entity *se, DB_TXN *tid)
 		return st_dberr(s, ret, "db_create");
 	}
 	se->primary->app_private = se;
+	se->primary->set_pagesize(se->primary, ST_PAGE_SIZE);
 	ret = se->primary->open(se->primary, tid, file, NULL, DB_BTREE,
 	    DB_CREATE, s->mode);
 	rc = st_dberr(s, ret, file);

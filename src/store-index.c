@@ -479,6 +479,7 @@ index_open_handle(struct store *s, struct store_index *ix, DB **dbp,
 	(*dbp)->app_private = ix;
 	if (!ix->unique)
 		(*dbp)->set_flags(*dbp, DB_DUP | DB_DUPSORT);
+	(*dbp)->set_pagesize(*dbp, ST_PAGE_SIZE);
 	ret = (*dbp)->open(*dbp, tid, file, NULL, DB_BTREE, flags,
 	    s->mode);
 	return st_dberr(s, ret, file);

@@ -1574,6 +1574,13 @@ struct store {
 int st_ticket_prepare(struct store *, struct txn *, const struct record *old,
     struct record *);
 /* store-env.c */
+/*
+ * Page size of a new primary or index file (files made before keep
+ * theirs). Against 4 KiB, 16 KiB pages took a 100k-row import 6 % less
+ * time (fewer levels and splits per put) and left phone and prefix
+ * lookups no slower, even from a 32 MiB cache.
+ */
+#define ST_PAGE_SIZE 16384
 int st_dberr(struct store *, int ret, const char *what);
 int st_fail(struct store *, int rc, const char *fmt, ...) TCRM_ATTR_PRINTF(3, 4);
 struct store_entity *st_entity(struct store *, const struct entity *);
