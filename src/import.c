@@ -124,7 +124,7 @@ struct importer {
 	json_t *finished;	/* a finished import whose first rows these are */
 	json_t *dry_finished;	/* the same, seen by a dry run */
 	bool already;		/* ... and whose every row: nothing to do */
-	json_t *stored_by;	/* a finished import that stored most of this
+	json_t *stored_by;	/* an import that stored most of this
 				 * input's first rows (its own first batch
 				 * fixed, or the file renamed): refused */
 	size_t stored_hits, stored_sampled;
@@ -754,8 +754,27 @@ sample_put(struct store *s, struct txn *t, struct importer *im)
 	return rc;
 }
 
-/* The finished import that filed at least half of this input's sampled
- * rows, or NULL (*doc) when there is none. */
+/* Whether an import's rows are in the store: it ran to the end, or it
+ * was stopped (killed, or still running) after committing some. */
+static bool
+stored_rows(json_t *doc)
+{
+	const char *st = journal_status(doc);
+
+	return (strcmp(st, "done") == 0 || strcmp(st, "running") == 0) &&
+	    json_integer_value(json_object_get(doc, "created")) +
+	    json_integer_value(json_object_get(doc, "updated")) > 0;
+}
+
+static bool
+unfinished(json_t *doc)
+{
+	return strcmp(journal_status(doc), "running") == 0;
+}
+
+/* The import, finished or stopped, that filed at least half of this
+ * input's sampled rows and stored rows, or NULL (*doc) when there is
+ * none. */
 static int
 sample_match(struct store *s, struct txn *t, struct importer *im,
     json_t **doc, size_t *hits, size_t *sampled)
@@ -791,9 +810,7 @@ sample_match(struct store *s, struct txn *t, struct importer *im,
 		rc = store_meta_get(s, t, jkey, &val);
 		free(jkey);
 		if (rc == ST_OK && (*doc = json_loads(val.data, 0, NULL)) !=
-		    NULL && (strcmp(journal_status(*doc), "done") != 0 ||
-		    json_integer_value(json_object_get(*doc, "created")) +
-		    json_integer_value(json_object_get(*doc, "updated")) == 0)) {
+		    NULL && !stored_rows(*doc)) {
 			json_decref(*doc);	/* undone, or stored nothing */
 			*doc = NULL;
 		}
@@ -2013,6 +2030,20 @@ stored_report(struct importer *im)
 	char date[32];
 
 	doc_started(doc, date, sizeof date);
+	if (unfinished(doc)) {
+		cmd_error(im->ctx, _("import %s (started %s by %s from %s) "
+		    "did not finish, or is running now, and stored these rows "
+		    "already: %zu of the first %zu are the same"),
+		    doc_string(doc, "id"), date, doc_string(doc, "user"),
+		    doc_string(doc, "file"), im->stored_hits,
+		    im->stored_sampled);
+		cmd_error(im->ctx, "%s", _("without --key they would be "
+		    "stored twice: to go on where it stopped, run it again "
+		    "from the same file name with the same options; or add "
+		    "--key FIELD to add what is new and update what is there, "
+		    "or --again to import every row once more"));
+		return EX_DATAERR;
+	}
 	cmd_error(im->ctx, _("import %s (started %s by %s) ran to the end "
 	    "and stored these rows already: %zu of the first %zu are the "
 	    "same"), doc_string(doc, "id"), date, doc_string(doc, "user"),
@@ -2190,7 +2221,13 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		    "%s, which ran to the end: a real run imports nothing twice "
 		    "(see --key and --again)"), doc_string(im.dry_finished,
 		    "id"));
-	if (im.stored_by != NULL)
+	if (im.stored_by != NULL && unfinished(im.stored_by))
+		cmd_error(ctx, _("but import %s, which did not finish, stored "
+		    "these rows already (%zu of the first %zu are the same): a "
+		    "real run is refused without --key or --again"),
+		    doc_string(im.stored_by, "id"), im.stored_hits,
+		    im.stored_sampled);
+	else if (im.stored_by != NULL)
 		cmd_error(ctx, _("but import %s ran to the end and stored these "
 		    "rows already (%zu of the first %zu are the same): a real "
 		    "run is refused without --key or --again"),

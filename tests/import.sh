@@ -342,6 +342,29 @@ expect_err "3 read, 3 created" "the re-run after a revert starts afresh"
 run import --revert 13x
 expect_rc 64 "an import id that is not a number is refused"
 
+# A killed import's file under another name is a new fingerprint, but
+# its first rows were stored: refused, naming the file that resumes it.
+printf 'name,phones\n辛一,13811110008\n辛二,13811110009\n辛三,13811110010\n' \
+	>"$TMPD/full.csv"
+head -3 "$TMPD/full.csv" >"$TMPD/part.csv"
+kill_after_first_batch "$TMPD/part.csv"
+KID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | grep running |
+	cut -f1 | tail -1)
+cp "$TMPD/full.csv" "$TMPD/moved.csv"
+run import "$TMPD/moved.csv" --form customer --batch 2 --dry-run
+expect_err "but import $KID, which did not finish, stored these rows already (2 of the first 2 are the same)" \
+	"a killed import's file renamed: a dry run says a real run is refused"
+run import "$TMPD/moved.csv" --form customer --batch 2
+expect_rc 65 "  a real run is refused"
+expect_err "import $KID (started" "  naming the killed import"
+expect_err "from $TMPD/feed.csv) did not finish" "  and the file it read"
+cp "$TMPD/full.csv" "$TMPD/feed.csv"
+run import "$TMPD/feed.csv" --form customer --batch 2
+expect_err "resuming after row 2" "  which, run under its own name, goes on"
+run find 辛一 --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c 辛一)" -eq 1 ]
+ok $? "  storing nothing twice"
+
 # A finished import's file grown since: its first rows are those of the
 # finished import, so without --key they would be stored twice.
 printf 'name,phones\n辛一,13811120001\n辛二,13811120002\n' >"$TMPD/grow.csv"
