@@ -202,6 +202,7 @@ store_verify(struct store *s, struct verify_report *rep)
 	rep->checked = 0;
 	if ((rc = verify_files(s, rep)) != ST_OK)
 		return rc;
+	st_audit_verify(s, rep);
 	for (size_t i = 0; i < s->nentities; i++) {
 		struct verify_walk w = { s, &s->entities[i], rep, NULL };
 

@@ -902,3 +902,221 @@ st_changed_since(struct store *s, DB_TXN *tid, const struct entity *e,
 
 	return audit_walk(s, tid, e->name, id, since_collect, &since);
 }
+
+/* --- db verify --- */
+
+struct audit_check {
+	struct store *store;
+	struct verify_report *rep;
+	size_t records, ranges;		/* entries each index should hold */
+};
+
+static bool
+audit_has(struct store *s, const void *key, size_t size)
+{
+	DBT k = { .data = (void *)key, .size = (u_int32_t)size };
+	DBT d = { .flags = DB_DBT_PARTIAL };
+
+	return s->audit->get(s->audit, NULL, &k, &d, 0) == 0;
+}
+
+static char *
+audit_key_text(const unsigned char *key)
+{
+	uint64_t us = 0;
+
+	for (int i = 0; i < 8; i++)
+		us = us << 8 | key[i];
+	return xasprintf("%llu.%06llu/%u/%u",
+	    (unsigned long long)(us / 1000000),
+	    (unsigned long long)(us % 1000000), st_u32_key(key + 8),
+	    st_u32_key(key + 12));
+}
+
+/* Each audit record is filed where history looks for it: a range of
+ * creates under (entity, first id) with its last id, any other record
+ * under (entity, id). */
+static void
+audit_check_record(struct audit_check *ac, const DBT *k, const DBT *d)
+{
+	struct store *s = ac->store;
+	struct audit a;
+	struct buf rk;
+	DBT ik, id;
+	int ret;
+
+	ac->rep->checked++;
+	if (k->size != AUDIT_KEY_SIZE || audit_decode(k->data, d->data,
+	    d->size, &a) != 0) {
+		strv_pushf(&ac->rep->problems, "audit.db: damaged record");
+		return;
+	}
+	record_key_dbt(&rk, &ik, a.entity, a.id);
+	memset(&id, 0, sizeof id);
+	if (a.last != 0) {
+		unsigned char want[AUDIT_KEY_SIZE + 4];
+
+		ac->ranges++;
+		id.flags = DB_DBT_MALLOC;
+		ret = s->audit_creates->get(s->audit_creates, NULL, &ik, &id,
+		    0);
+		memcpy(want, k->data, AUDIT_KEY_SIZE);
+		st_key_u32(want + AUDIT_KEY_SIZE, a.last);
+		if (ret != 0 || id.size != sizeof want ||
+		    memcmp(id.data, want, sizeof want) != 0)
+			strv_pushf(&ac->rep->problems, "audit-create.idx: the "
+			    "creates of %s %u to %u are not filed", a.entity,
+			    a.id, a.last);
+		free(id.data);
+	} else {
+		ac->records++;
+		id.data = k->data;
+		id.size = AUDIT_KEY_SIZE;
+		if (s->audit_by_record->get(s->audit_by_record, NULL, &ik,
+		    &id, DB_GET_BOTH) != 0)
+			strv_pushf(&ac->rep->problems, "audit-record.idx: "
+			    "%s %u's %s is not filed", a.entity, a.id,
+			    a.action);
+	}
+	buf_free(&rk);
+	audit_free(&a);
+}
+
+/* Entries of one of the audit's indexes: how many, and each pointing at
+ * an audit record; check() looks at one more closely. */
+static size_t
+audit_index_walk(struct audit_check *ac, DB *db, const char *name,
+    void (*check)(struct audit_check *, const DBT *, const DBT *, void *),
+    void *arg)
+{
+	size_t n = 0;
+	DBT k, d;
+	DBC *c;
+	int ret;
+
+	if (db->cursor(db, NULL, &c, 0) != 0)
+		return 0;
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	while ((ret = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		n++;
+		if (d.size < AUDIT_KEY_SIZE)
+			strv_pushf(&ac->rep->problems, "%s: damaged entry",
+			    name);
+		else
+			check(ac, &k, &d, arg);
+	}
+	c->close(c);
+	if (ret != DB_NOTFOUND)
+		strv_pushf(&ac->rep->problems, "%s: %s", name,
+		    db_strerror(ret));
+	return n;
+}
+
+static void
+check_points(struct audit_check *ac, const DBT *k, const DBT *d, void *arg)
+{
+	(void)k;
+	if (!audit_has(ac->store, d->data, AUDIT_KEY_SIZE)) {
+		char *at = audit_key_text(d->data);
+
+		strv_pushf(&ac->rep->problems, "%s: entry for missing audit "
+		    "record %s", (const char *)arg, at);
+		free(at);
+	}
+}
+
+struct range_prev {
+	struct buf entity;
+	uint32_t last;
+};
+
+/* Ranges of one entity, in order of their first id, never overlap:
+ * history finds an id's range as the one with the greatest first id
+ * not above it. */
+static void
+check_range(struct audit_check *ac, const DBT *k, const DBT *d, void *arg)
+{
+	struct range_prev *prev = arg;
+	const unsigned char *kp = k->data;
+	size_t elen = k->size >= 5 ? k->size - 4 : 0;
+	uint32_t first, last;
+
+	check_points(ac, k, d, "audit-create.idx");
+	if (elen == 0 || kp[elen - 1] != '\0' ||
+	    d->size != AUDIT_KEY_SIZE + 4) {
+		strv_pushf(&ac->rep->problems, "audit-create.idx: damaged "
+		    "entry");
+		return;
+	}
+	first = st_u32_key(kp + elen);
+	last = st_u32_key((const unsigned char *)d->data + AUDIT_KEY_SIZE);
+	if (prev->entity.len == elen && memcmp(prev->entity.data, kp,
+	    elen) == 0 && first <= prev->last)
+		strv_pushf(&ac->rep->problems, "audit-create.idx: the "
+		    "creates of %s %u to %u overlap those before", (const char *)kp,
+		    first, last);
+	prev->entity.len = 0;
+	buf_add(&prev->entity, kp, elen);
+	prev->last = last;
+}
+
+static void
+check_span(struct audit_check *ac, const DBT *k, const DBT *d, void *arg)
+{
+	const unsigned char *span = d->data;
+
+	(void)k;
+	(void)arg;
+	if (d->size != 2 * AUDIT_KEY_SIZE || memcmp(span, span +
+	    AUDIT_KEY_SIZE, AUDIT_KEY_SIZE) > 0) {
+		strv_pushf(&ac->rep->problems, "audit-import.idx: damaged "
+		    "entry");
+		return;
+	}
+	check_points(ac, k, d, "audit-import.idx");
+	DBT hi = { .data = (void *)(span + AUDIT_KEY_SIZE),
+	    .size = AUDIT_KEY_SIZE };
+	check_points(ac, k, &hi, "audit-import.idx");
+}
+
+static void
+count_check(struct audit_check *ac, const char *name, size_t have,
+    size_t want)
+{
+	if (have != want)
+		strv_pushf(&ac->rep->problems, "%s: %zu entries, %zu expected",
+		    name, have, want);
+}
+
+void
+st_audit_verify(struct store *s, struct verify_report *rep)
+{
+	struct audit_check ac = { s, rep, 0, 0 };
+	struct range_prev prev;
+	size_t n;
+	DBT k, d;
+	DBC *c;
+	int ret;
+
+	if (s->audit->cursor(s->audit, NULL, &c, 0) != 0)
+		return;
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	while ((ret = c->get(c, &k, &d, DB_NEXT)) == 0)
+		audit_check_record(&ac, &k, &d);
+	c->close(c);
+	if (ret != DB_NOTFOUND)
+		strv_pushf(&rep->problems, "audit.db: %s", db_strerror(ret));
+	n = audit_index_walk(&ac, s->audit_by_record, "audit-record.idx",
+	    check_points, "audit-record.idx");
+	count_check(&ac, "audit-record.idx", n, ac.records);
+	buf_init(&prev.entity);
+	prev.last = 0;
+	n = audit_index_walk(&ac, s->audit_creates, "audit-create.idx",
+	    check_range, &prev);
+	buf_free(&prev.entity);
+	count_check(&ac, "audit-create.idx", n, ac.ranges);
+	audit_index_walk(&ac, s->audit_by_import, "audit-import.idx",
+	    check_span, NULL);
+}

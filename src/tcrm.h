@@ -1622,6 +1622,8 @@ int st_audit_import_create(struct store *, DB_TXN *, const struct entity *,
 int st_audit_open(struct store *, DB_TXN *);
 void st_audit_begin(struct store *);
 int st_audit_flush(struct store *, DB_TXN *);
+/* The audit's three indexes against its records (db verify). */
+void st_audit_verify(struct store *, struct verify_report *);
 /* store-draft.c */
 int st_draft_open(struct store *, DB_TXN *);
 /* Fields of entity/id changed after version `since`, and by whom. */

@@ -922,6 +922,74 @@ Test(store, an_import_files_its_creates_in_one_record)
 		    rows.ids[i]);
 }
 
+static bool
+verify_says(const char *text)
+{
+	struct verify_report rep;
+	bool found = false;
+
+	cr_assert_eq(store_verify(fx_store, &rep), ST_OK);
+	for (size_t i = 0; i < rep.problems.n; i++) {
+		fprintf(stderr, "verify: %s\n", rep.problems.v[i]);
+		found = found || strstr(rep.problems.v[i], text) != NULL;
+	}
+	strv_free(&rep.problems);
+	return found;
+}
+
+static void
+drop_audit_entry(DB *db, const char *entity, uint32_t id)
+{
+	struct buf rk;
+	DBT k;
+
+	buf_init(&rk);
+	buf_adds(&rk, entity);
+	buf_addc(&rk, '\0');
+	buf_add(&rk, (unsigned char[4]){ 0 }, 4);
+	st_key_u32((unsigned char *)rk.data + rk.len - 4, id);
+	memset(&k, 0, sizeof k);
+	k.data = rk.data;
+	k.size = (u_int32_t)rk.len;
+	cr_assert_eq(db->del(db, NULL, &k, 0), 0);
+	buf_free(&rk);
+}
+
+/* History finds a record's changes through the audit's indexes: db
+ * verify checks that each audit record is filed there, and no more. */
+Test(store, verify_checks_the_audit_indexes)
+{
+	unsigned char stray[2 * 16];
+	DBT k, d;
+
+	fx_add("customer", "name", "之前", NULL);
+	store_set_import(fx_store, "imp-2");
+	cr_assert_eq(store_run(fx_store, add_three, NULL), ST_OK);
+	store_set_import(fx_store, NULL);
+	cr_assert_eq(set(fx_store, "customer", 3, 0, "name", "中间改"), ST_OK);
+	cr_assert_eq(verify_problems(), 0);
+
+	drop_audit_entry(fx_store->audit_creates, "customer", 2);
+	cr_expect(verify_says("audit-create.idx: the creates of customer 2 "
+	    "to 4 are not filed"));
+	cr_expect(verify_says("audit-create.idx: 0 entries, 1 expected"));
+	drop_audit_entry(fx_store->audit_by_record, "customer", 3);
+	cr_expect(verify_says("audit-record.idx: customer 3's update is not "
+	    "filed"));
+
+	memset(stray, 0x7f, sizeof stray);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	k.data = "imp-9";
+	k.size = 5;
+	d.data = stray;
+	d.size = sizeof stray;
+	cr_assert_eq(fx_store->audit_by_import->put(fx_store->audit_by_import,
+	    NULL, &k, &d, 0), 0);
+	cr_expect(verify_says("audit-import.idx: entry for missing audit "
+	    "record"));
+}
+
 /* Two mutexes per page of cache besides the sessions': a fixed count ran
  * out once a 1 GiB cache filled, and then nothing could open the store. */
 Test(store, mutexes_grow_with_the_cache)
