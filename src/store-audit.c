@@ -532,11 +532,14 @@ creates_fill(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 {
 	const struct entity *e = forms_entity(s->forms, entity);
 	struct record state;
-	bool need = false;
+	bool need = false, deleted = false;
+	int64_t created = 0;
 	int rc = ST_OK;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		need |= is_bare_create(&v[i]);
+		deleted |= strcmp(v[i].action, "delete") == 0;
+	}
 	if (!need)
 		return ST_OK;
 	record_init(&state);
@@ -546,7 +549,12 @@ creates_fill(struct store *s, DB_TXN *tid, const char *entity, uint32_t id,
 			state_reset(&state);
 			rc = ST_OK;
 		}
+		created = state.created;
 	}
+	/* A batch of creates has one audit record, stamped when the batch
+	 * began: the record itself says when it was made. */
+	if (n > 0 && is_bare_create(&v[0]) && !deleted && created != 0)
+		v[0].time = created;
 	for (size_t i = n; i-- > 0 && rc == ST_OK;) {
 		struct audit *a = &v[i];
 
@@ -644,6 +652,7 @@ create_fill_one(struct store *s, DB_TXN *tid, struct audit *a)
 		if (v[i].seq != a->seq || strcmp(v[i].action, "create") != 0)
 			continue;
 		free(a->changes);
+		a->time = v[i].time;
 		a->changes = v[i].changes;
 		a->nchanges = v[i].nchanges;
 		v[i].changes = NULL;

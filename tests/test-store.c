@@ -870,6 +870,16 @@ count_records(const struct audit *a, void *arg)
 	return 0;
 }
 
+static int
+first_time(const struct audit *a, void *arg)
+{
+	int64_t *t = arg;
+
+	if (*t == 0)
+		*t = a->time;
+	return 0;
+}
+
 /* An import's creates of new ids in one transaction are one audit
  * record, and still each record's first event: its history, the whole
  * trail and the import's own rows give one create a record. */
@@ -906,6 +916,17 @@ Test(store, an_import_files_its_creates_in_one_record)
 	cr_assert_eq(store_history(fx_store, "customer", 4, count_records,
 	    &ac.n), ST_OK);
 	cr_expect_eq(ac.n, 1, "the last of the batch: its create");
+	{
+		int64_t when = 0;
+		struct record r;
+
+		cr_assert_eq(store_history(fx_store, "customer", 4, first_time,
+		    &when), ST_OK);
+		cr_assert_eq(get("customer", 4, &r), ST_OK);
+		cr_expect_eq(when, r.created, "its create dated when it was "
+		    "made, not when its batch began");
+		record_free(&r);
+	}
 	ac.n = 0;
 	cr_assert_eq(store_history(fx_store, "customer", 5, count_records,
 	    &ac.n), ST_OK);
