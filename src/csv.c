@@ -24,9 +24,30 @@ csv_free(struct csv *c)
 }
 
 static void
+csv_count(struct csv *c)
+{
+	if (c->max_bytes != 0 && ++c->bytes > c->max_bytes && !c->over) {
+		c->over = true;
+		c->over_cell = c->cells.n;
+	}
+}
+
+static void
+csv_add(struct csv *c, char ch)
+{
+	csv_count(c);
+	if (!c->over)
+		buf_addc(&c->cell, ch);
+}
+
+static void
 csv_end_cell(struct csv *c)
 {
-	strv_push(&c->cells, c->cell.data ? c->cell.data : "");
+	if (c->over) {
+		if (c->cells.n == c->over_cell)
+			strv_push(&c->cells, "");
+	} else
+		strv_push(&c->cells, c->cell.data ? c->cell.data : "");
 	buf_reset(&c->cell);
 }
 
@@ -41,7 +62,7 @@ csv_fail(struct csv *c, const char *msg)
 static bool
 record_blank(const struct csv *c)
 {
-	return c->cells.n == 1 && *c->cells.v[0] == '\0';
+	return c->cells.n == 1 && *c->cells.v[0] == '\0' && !c->over;
 }
 
 /* A quoted cell: "" is a quote; CRLF and CR inside become LF. Returns
@@ -70,9 +91,9 @@ csv_quoted(struct csv *c)
 		if (ch == '"') {
 			if ((next = source_getc(c->src)) != '"')
 				return next;
-			buf_addc(&c->cell, '"');
+			csv_add(c, '"');
 		} else if (ch == '\r') {
-			buf_addc(&c->cell, '\n');
+			csv_add(c, '\n');
 			if ((next = source_getc(c->src)) == -2) {
 				csv_fail(c, c->src->err);
 				return -3;
@@ -80,7 +101,7 @@ csv_quoted(struct csv *c)
 			if (next >= 0 && next != '\n')
 				source_ungetc(c->src, next);
 		} else
-			buf_addc(&c->cell, (char)ch);
+			csv_add(c, (char)ch);
 	}
 }
 
@@ -94,6 +115,8 @@ csv_read(struct csv *c)
 		strv_free(&c->cells);
 		buf_reset(&c->cell);
 		c->line = c->src->line;
+		c->bytes = 0;
+		c->over = false;
 		at_start = true;
 		any = false;
 		for (;;) {
@@ -110,7 +133,7 @@ csv_read(struct csv *c)
 				 * cell, as spreadsheets do. */
 				while (ch >= 0 && ch != c->delim && ch != '\n' &&
 				    ch != '\r') {
-					buf_addc(&c->cell, (char)ch);
+					csv_add(c, (char)ch);
 					ch = source_getc(c->src);
 				}
 				if (ch == -2)
@@ -124,6 +147,7 @@ csv_read(struct csv *c)
 				break;
 			}
 			if (ch == c->delim) {
+				csv_count(c);
 				csv_end_cell(c);
 				at_start = true;
 				continue;
@@ -142,7 +166,7 @@ csv_read(struct csv *c)
 				break;
 			}
 			at_start = false;
-			buf_addc(&c->cell, (char)ch);
+			csv_add(c, (char)ch);
 		}
 		if (!record_blank(c))
 			return 1;

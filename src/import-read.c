@@ -23,8 +23,29 @@ struct reader {
 	bool yaml_done;
 	char *err;
 	struct buf line;
+	size_t line_bytes;	/* of the last line, kept or not */
+	size_t max_bytes;	/* a row may hold (row_limit) */
 	char *vcard_n;		/* N of the current card, if it has no FN */
 };
+
+/* A row, line or card of more bytes than this is refused, and read on
+ * without being kept: its fields' maximum lengths in the widest UTF-8,
+ * and at least 1 MiB. One cell of a hostile file must not take all the
+ * memory there is. */
+#define ROW_BYTES_MIN (1024 * 1024)
+
+static size_t
+row_limit(const struct entity *e)
+{
+	size_t limit = ROW_BYTES_MIN;
+
+	for (size_t i = 0; e != NULL && i < e->nfields; i++) {
+		if (e->fields[i].max > 0 &&
+		    e->fields[i].max * 4 + 65536 > limit)
+			limit = e->fields[i].max * 4 + 65536;
+	}
+	return limit;
+}
 
 int
 import_format_parse(const char *s, enum import_format *f)
@@ -108,11 +129,14 @@ reader_open(struct source *src, enum import_format fmt, int delim,
 	rd->fmt = fmt;
 	rd->src = src;
 	rd->entity = e;
+	rd->max_bytes = row_limit(e);
 	strv_init(&rd->header);
 	buf_init(&rd->line);
-	if (fmt == FMT_CSV || fmt == FMT_TSV)
+	if (fmt == FMT_CSV || fmt == FMT_TSV) {
 		csv_init(&rd->csv, src, delim ? delim : fmt == FMT_TSV ? '\t' :
 		    ',');
+		rd->csv.max_bytes = rd->max_bytes;
+	}
 	return rd;
 }
 
@@ -159,6 +183,14 @@ next_csv(struct reader *rd, struct row *row)
 	if ((rc = csv_read(&rd->csv)) <= 0)
 		return rc < 0 ? reader_fail(rd, "%s", rd->csv.err) : 0;
 	row_reset(row, rd->csv.line);
+	if (rd->csv.over) {
+		size_t i = rd->csv.over_cell;
+
+		row->error = xasprintf("the row is %zu bytes, more than the "
+		    "%zu a row may hold: column \"%s\" (%zu) and those after "
+		    "it are left out", rd->csv.bytes, rd->max_bytes,
+		    i < rd->header.n ? rd->header.v[i] : "", i + 1);
+	}
 	for (size_t i = 0; i < rd->csv.cells.n; i++) {
 		/* A ragged row keeps its extra cells under no name; the
 		 * importer reports it. */
@@ -168,13 +200,21 @@ next_csv(struct reader *rd, struct row *row)
 	return 1;
 }
 
-/* One line of text from the source, without its line end. */
+static bool
+line_over(const struct reader *rd)
+{
+	return rd->line_bytes > rd->max_bytes;
+}
+
+/* One line of text from the source, without its line end; of a line
+ * longer than a row may hold, only the start (line_over). */
 static int
 read_line(struct reader *rd, size_t *line)
 {
 	int ch;
 
 	buf_reset(&rd->line);
+	rd->line_bytes = 0;
 	*line = rd->src->line;
 	while ((ch = source_getc(rd->src)) >= 0) {
 		if (ch == '\n')
@@ -186,11 +226,12 @@ read_line(struct reader *rd, size_t *line)
 				source_ungetc(rd->src, n);
 			return 1;
 		}
-		buf_addc(&rd->line, (char)ch);
+		if (++rd->line_bytes <= rd->max_bytes)
+			buf_addc(&rd->line, (char)ch);
 	}
 	if (ch == -2)
 		return reader_fail(rd, "%s", rd->src->err);
-	return rd->line.len > 0 ? 1 : 0;
+	return rd->line_bytes > 0 ? 1 : 0;
 }
 
 /* JSON values as text: lists become newline-separated items. */
@@ -249,8 +290,15 @@ next_jsonl(struct reader *rd, struct row *row)
 	do {
 		if ((rc = read_line(rd, &line)) <= 0)
 			return rc;
-	} while (strspn(rd->line.data, " \t") == rd->line.len);
+	} while (!line_over(rd) &&
+	    strspn(rd->line.data, " \t") == rd->line.len);
 	row_reset(row, line);
+	if (line_over(rd)) {
+		row->raw = xstrdup("");
+		row->error = xasprintf("the line is %zu bytes, more than the "
+		    "%zu a row may hold", rd->line_bytes, rd->max_bytes);
+		return 1;
+	}
 	row->raw = xstrdup(rd->line.data);
 	doc = json_loadb(rd->line.data, rd->line.len, 0, &jerr);
 	if (doc == NULL || !json_is_object(doc)) {
@@ -290,6 +338,14 @@ yaml_read_handler(void *data, unsigned char *buffer, size_t size,
 	*read = n;
 	if (rd->src->err != NULL && n == 0) {
 		reader_fail(rd, "%s", rd->src->err);
+		return 0;
+	}
+	/* libyaml keeps a whole scalar: a row it cannot be stopped inside
+	 * ends the reading (it reads ahead, hence the margin). */
+	if ((rd->line_bytes += n) > 2 * rd->max_bytes) {
+		reader_fail(rd, "%s:%zu: a row of more than the %zu bytes a row "
+		    "may hold: YAML cannot be read past it", rd->src->name,
+		    rd->src->line, rd->max_bytes);
 		return 0;
 	}
 	return 1;
@@ -445,6 +501,7 @@ next_yaml(struct reader *rd, struct row *row)
 		yaml_parser_set_input(&rd->yaml, yaml_read_handler, rd);
 		rd->yaml_open = true;
 	}
+	rd->line_bytes = 0;	/* what the handler read for this row */
 	for (;;) {
 		if (rd->yaml_done)
 			return 0;
@@ -820,6 +877,15 @@ next_vcard(struct reader *rd, struct row *row)
 				buf_addc(&raw, '\n');
 			}
 			continue;
+		}
+		if (line_over(rd) || raw.len + rd->line.len >= rd->max_bytes) {
+			/* Read on to its end, keeping nothing more. */
+			if (row->error == NULL)
+				row->error = xasprintf("the vCard is more than "
+				    "the %zu bytes a row may hold",
+				    rd->max_bytes);
+			if (strncasecmp(rd->line.data, "END:VCARD", 9) != 0)
+				continue;
 		}
 		buf_adds(&raw, rd->line.data);
 		buf_addc(&raw, '\n');

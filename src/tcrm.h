@@ -289,6 +289,14 @@ struct csv {
 	struct strv cells;
 	struct buf cell;
 	char *err;
+	/* A record of more than max_bytes (0: no limit) is read to its end
+	 * but keeps only the cells before the one that crossed it, that
+	 * one empty: a hostile file's one huge cell must not take all
+	 * memory. */
+	size_t max_bytes;
+	size_t bytes;		/* of the last record */
+	bool over;
+	size_t over_cell;	/* the cell that crossed max_bytes */
 };
 void csv_init(struct csv *, struct source *, int delim);
 void csv_free(struct csv *);

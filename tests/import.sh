@@ -451,6 +451,39 @@ printf 'name,phones\n癸四,13011110004\n癸一,13011110001\n癸五,13011110005\
 run import "$TMPD/other.csv" --form lead
 expect_err "3 read, 3 created" "  a file sharing less than half its first rows is new"
 
+# A row longer than a row may hold (1 MiB here) is read past, not kept:
+# the rows around it import, and the reject file says what was left out.
+big=$(head -c 2000000 /dev/zero | tr '\0' x)
+printf 'name,notes,phones\n长一,短,13911110001\n长二,"%s",13911110002\n长三,短,13911110003\n' \
+	"$big" >"$TMPD/long.csv"
+run import "$TMPD/long.csv" --form customer --partial --reject "$TMPD/long.rej"
+expect_rc 65 "a 2 MB cell rejects its row"
+expect_err "long.csv:3: the row is 2000019 bytes, more than the 1048576 a row may hold: column \"notes\" (2) and those after it are left out" \
+	"  saying how long it is and what was left out"
+expect_err "3 read, 2 created, 0 updated, 1 rejected" "  the rows around it import"
+[ "$(wc -c <"$TMPD/long.rej")" -lt 1000 ] &&
+	grep -q '^长二,,,"the row is' "$TMPD/long.rej"
+ok $? "  the reject file holds the row without the long cell"
+printf '{"name":"长四"}\n{"name":"长五","notes":"%s"}\n{"name":"长六"}\n' \
+	"$big" >"$TMPD/long.jsonl"
+run import "$TMPD/long.jsonl" --form customer --partial
+expect_err "long.jsonl:2: the line is 2000028 bytes, more than the 1048576 a row may hold" \
+	"a 2 MB JSON line is refused the same way"
+expect_err "3 read, 2 created, 0 updated, 1 rejected" "  the lines around it import"
+{
+	printf 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:长七\r\nNOTE:%s\r\nEND:VCARD\r\n' "$big"
+	printf 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:长八\r\nEND:VCARD\r\n'
+} >"$TMPD/long.vcf"
+run import "$TMPD/long.vcf" --form customer --partial
+expect_err "long.vcf:1: the vCard is more than the 1048576 bytes a row may hold" \
+	"a 2 MB vCard too"
+expect_err "2 read, 1 created, 0 updated, 1 rejected" "  the card after it imports"
+printf -- '- name: 长九\n- name: 长十\n  notes: %s%s\n' "$big" "$big" >"$TMPD/long.yaml"
+run import "$TMPD/long.yaml" --form customer
+expect_rc 65 "a 4 MB YAML row ends the reading"
+expect_err "long.yaml:3: a row of more than the 1048576 bytes a row may hold: YAML cannot be read past it" \
+	"  saying why"
+
 # YAML with a nested value: that row is rejected, the rest read on.
 cat >"$TMPD/nest.yaml" <<'YAML'
 - name: 杨一

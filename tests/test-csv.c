@@ -147,6 +147,44 @@ Test(csv, record_lines_are_where_records_start)
 	source_close(&src);
 }
 
+/* A record over max_bytes is read to its end, keeping the cells before
+ * the one that crossed the limit (that one empty); the next record is
+ * whole again. */
+Test(csv, a_record_over_the_limit_keeps_what_came_before)
+{
+	const char *text = "ab,\"cdefgh\",ij,kl\nm,n\n\"o,\"\"pq\"\"r\",s\n";
+	struct source src;
+	struct csv c;
+	char *err;
+
+	cr_assert_eq(source_open(&src, fd_of(text, strlen(text)), "t.csv", NULL,
+	    &err), 0);
+	csv_init(&c, &src, ',');
+	c.max_bytes = 6;
+	cr_assert_eq(csv_read(&c), 1);
+	cr_expect(c.over);
+	cr_expect_eq(c.over_cell, 1);
+	cr_expect_eq(c.bytes, 15, "every byte of the record counted: %zu",
+	    c.bytes);
+	cr_assert_eq(c.cells.n, 2);
+	cr_expect_str_eq(c.cells.v[0], "ab");
+	cr_expect_str_eq(c.cells.v[1], "");
+	cr_assert_eq(csv_read(&c), 1);
+	cr_expect(!c.over);
+	cr_assert_eq(c.cells.n, 2);
+	cr_expect_str_eq(c.cells.v[1], "n");
+	cr_assert_eq(csv_read(&c), 1, "a quote in an over-long cell still "
+	    "ends where the cell does");
+	cr_expect(c.over);
+	cr_expect_eq(c.line, 3);
+	cr_assert_eq(c.cells.n, 1);
+	cr_expect_str_eq(c.cells.v[0], "");
+	cr_assert_eq(csv_read(&c), 0);
+	csv_free(&c);
+	close(src.fd);
+	source_close(&src);
+}
+
 Test(csv, other_delimiters)
 {
 	const char *text = "a\tb;c\n1\t\"2\t3\"\n";
