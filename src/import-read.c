@@ -176,6 +176,10 @@ next_csv(struct reader *rd, struct row *row)
 	if (!rd->have_header) {
 		if ((rc = csv_read(&rd->csv)) <= 0)
 			return rc < 0 ? reader_fail(rd, "%s", rd->csv.err) : 0;
+		if (rd->csv.over)
+			return reader_fail(rd, "%s:%zu: the header is %zu bytes, "
+			    "more than the %zu a row may hold", rd->src->name,
+			    rd->csv.line, rd->csv.bytes, rd->max_bytes);
 		for (size_t i = 0; i < rd->csv.cells.n; i++)
 			strv_push(&rd->header, rd->csv.cells.v[i]);
 		rd->have_header = true;

@@ -478,6 +478,14 @@ run import "$TMPD/long.vcf" --form customer --partial
 expect_err "long.vcf:1: the vCard is more than the 1048576 bytes a row may hold" \
 	"a 2 MB vCard too"
 expect_err "2 read, 1 created, 0 updated, 1 rejected" "  the card after it imports"
+{
+	printf 'name,"%s"\n' "$big"
+	printf '长零,x\n'
+} >"$TMPD/longhead.csv"
+run import "$TMPD/longhead.csv" --form customer
+expect_rc 65 "a 2 MB header is refused"
+expect_err "longhead.csv:1: the header is 2000005 bytes, more than the 1048576 a row may hold" \
+	"  saying how long it is"
 printf -- '- name: 长九\n- name: 长十\n  notes: %s%s\n' "$big" "$big" >"$TMPD/long.yaml"
 run import "$TMPD/long.yaml" --form customer
 expect_rc 65 "a 4 MB YAML row ends the reading"
