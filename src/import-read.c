@@ -218,6 +218,7 @@ read_line(struct reader *rd, size_t *line)
 	int ch;
 
 	buf_reset(&rd->line);
+	buf_add(&rd->line, "", 0);	/* a string even when the line is empty */
 	rd->line_bytes = 0;
 	*line = rd->src->line;
 	while ((ch = source_getc(rd->src)) >= 0) {

@@ -451,6 +451,14 @@ printf 'name,phones\n癸四,13011110004\n癸一,13011110001\n癸五,13011110005\
 run import "$TMPD/other.csv" --form lead
 expect_err "3 read, 3 created" "  a file sharing less than half its first rows is new"
 
+# A file that begins with an empty line (a crash until 2026-12-07).
+printf '\n\n{"name":"空一"}\n' >"$TMPD/blank.jsonl"
+run import "$TMPD/blank.jsonl" --form customer
+expect_err "1 read, 1 created" "JSON Lines after empty lines"
+printf '\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:空二\r\nEND:VCARD\r\n' >"$TMPD/blank.vcf"
+run import "$TMPD/blank.vcf" --form customer
+expect_err "1 read, 1 created" "a vCard after an empty line"
+
 # A row longer than a row may hold (1 MiB here) is read past, not kept:
 # the rows around it import, and the reject file says what was left out.
 big=$(head -c 2000000 /dev/zero | tr '\0' x)
