@@ -325,13 +325,25 @@ printf '%s\n' "$OUT" | grep -q 甲甲
 [ $? -ne 0 ]
 ok $? "including the row the killed run had stored"
 
+# expect_stored NAME COUNT DESCRIPTION: how many customers NAME finds.
+expect_stored() {
+	run find "$1" --format tsv
+	[ "$(printf '%s\n' "$OUT" | grep -c "$1")" -eq "$2" ]
+	ok $? "$3"
+}
+
+# An import of three rows (name,phones each) killed once its first
+# batch of two is stored: $TMPD/full.csv holds all three, $KID its id.
+kill_three() {	# ROW ROW ROW
+	printf 'name,phones\n%s\n%s\n%s\n' "$@" >"$TMPD/full.csv"
+	head -3 "$TMPD/full.csv" >"$TMPD/part.csv"
+	kill_after_first_batch "$TMPD/part.csv"
+	KID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv |
+		grep running | cut -f1 | tail -1)
+}
+
 # Reverting a killed import, then running it again, imports every row.
-printf 'name,phones\n戊戊,13811110005\n己己,13811110006\n庚庚,13811110007\n' \
-	>"$TMPD/full.csv"
-head -3 "$TMPD/full.csv" >"$TMPD/part.csv"
-kill_after_first_batch "$TMPD/part.csv"
-KID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | grep running |
-	cut -f1 | tail -1)
+kill_three 戊戊,13811110005 己己,13811110006 庚庚,13811110007
 run import --revert "$KID"
 expect_rc 0 "revert the killed import"
 run import --revert "$KID"
@@ -344,12 +356,7 @@ expect_rc 64 "an import id that is not a number is refused"
 
 # A killed import's file under another name is a new fingerprint, but
 # its first rows were stored: refused, naming the file that resumes it.
-printf 'name,phones\n辛一,13811110008\n辛二,13811110009\n辛三,13811110010\n' \
-	>"$TMPD/full.csv"
-head -3 "$TMPD/full.csv" >"$TMPD/part.csv"
-kill_after_first_batch "$TMPD/part.csv"
-KID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | grep running |
-	cut -f1 | tail -1)
+kill_three 辛一,13811110008 辛二,13811110009 辛三,13811110010
 cp "$TMPD/full.csv" "$TMPD/moved.csv"
 run import "$TMPD/moved.csv" --form customer --batch 2 --dry-run
 expect_err "but import $KID, which did not finish, stored these rows already (2 of the first 2 are the same)" \
@@ -361,9 +368,7 @@ expect_err "from $TMPD/feed.csv) did not finish" "  and the file it read"
 cp "$TMPD/full.csv" "$TMPD/feed.csv"
 run import "$TMPD/feed.csv" --form customer --batch 2
 expect_err "resuming after row 2" "  which, run under its own name, goes on"
-run find 辛一 --format tsv
-[ "$(printf '%s\n' "$OUT" | grep -c 辛一)" -eq 1 ]
-ok $? "  storing nothing twice"
+expect_stored 辛一 1 "  storing nothing twice"
 
 # A finished import's file grown since: its first rows are those of the
 # finished import, so without --key they would be stored twice.
@@ -396,16 +401,12 @@ expect_err "begins with the rows of import $PID, which ran to the end" \
 run import "$TMPD/again.csv" --form customer
 expect_rc 0 "  run again, it ends as the first run did"
 expect_err "ran to the end already" "  and imports nothing twice"
-run find 壬一 --format tsv
-[ "$(printf '%s\n' "$OUT" | grep -c 壬一)" -eq 1 ]
-ok $? "  one 壬一 stored"
+expect_stored 壬一 1 "  one 壬一 stored"
 run import "$TMPD/again.csv" --form customer --again
 expect_err "2 read, 2 created" "--again imports the rows once more"
 AID=$("$TCRM" --home "$HOME_DIR" import --list --output tsv | tail -1 |
 	cut -f1)
-run find 壬一 --format tsv
-[ "$(printf '%s\n' "$OUT" | grep -c 壬一)" -eq 2 ]
-ok $? "  two 壬一 stored"
+expect_stored 壬一 2 "  two 壬一 stored"
 run import --revert "$PID"
 expect_rc 0 "the first of them reverted"
 run import "$TMPD/again.csv" --form customer
@@ -558,9 +559,7 @@ rm -f "$TMPD/sigfeed.csv"
 cp "$TMPD/sig.csv" "$TMPD/sigfeed.csv"
 run import "$TMPD/sigfeed.csv" --form customer --batch 2
 expect_err "resuming after row 2" "  and the re-run goes on from there"
-run find 信号 --format tsv
-[ "$(printf '%s\n' "$OUT" | grep -c 信号)" -eq 3 ]
-ok $? "  storing each row once"
+expect_stored 信号 3 "  storing each row once"
 # A dry run stopped that way has nothing to go on from, and says so much.
 rm -f "$TMPD/dryfeed.csv" "$TMPD/fed"
 mkfifo "$TMPD/dryfeed.csv"
