@@ -177,9 +177,10 @@ next_csv(struct reader *rd, struct row *row)
 		if ((rc = csv_read(&rd->csv)) <= 0)
 			return rc < 0 ? reader_fail(rd, "%s", rd->csv.err) : 0;
 		if (rd->csv.over)
-			return reader_fail(rd, "%s:%zu: the header is %zu bytes, "
-			    "more than the %zu a row may hold", rd->src->name,
-			    rd->csv.line, rd->csv.bytes, rd->max_bytes);
+			return reader_fail(rd, "%s:%zu: the header is %zu "
+			    "bytes, more than the %zu a row may hold",
+			    rd->src->name, rd->csv.line, rd->csv.bytes,
+			    rd->max_bytes);
 		for (size_t i = 0; i < rd->csv.cells.n; i++)
 			strv_push(&rd->header, rd->csv.cells.v[i]);
 		rd->have_header = true;
@@ -218,7 +219,7 @@ read_line(struct reader *rd, size_t *line)
 	int ch;
 
 	buf_reset(&rd->line);
-	buf_add(&rd->line, "", 0);	/* a string even when the line is empty */
+	buf_add(&rd->line, "", 0);	/* a string even for an empty line */
 	rd->line_bytes = 0;
 	*line = rd->src->line;
 	while ((ch = source_getc(rd->src)) >= 0) {
@@ -348,8 +349,8 @@ yaml_read_handler(void *data, unsigned char *buffer, size_t size,
 	/* libyaml keeps a whole scalar: a row it cannot be stopped inside
 	 * ends the reading (it reads ahead, hence the margin). */
 	if ((rd->line_bytes += n) > 2 * rd->max_bytes) {
-		reader_fail(rd, "%s:%zu: a row of more than the %zu bytes a row "
-		    "may hold: YAML cannot be read past it", rd->src->name,
+		reader_fail(rd, "%s:%zu: a row of more than the %zu bytes a "
+		    "row may hold: YAML cannot be read past it", rd->src->name,
 		    rd->src->line, rd->max_bytes);
 		return 0;
 	}

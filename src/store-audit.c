@@ -917,7 +917,7 @@ st_changed_since(struct store *s, DB_TXN *tid, const struct entity *e,
 struct audit_check {
 	struct store *store;
 	struct verify_report *rep;
-	size_t records, ranges;		/* entries each index should hold */
+	size_t records, ranges;	/* entries each index should hold */
 };
 
 static bool
@@ -1063,8 +1063,8 @@ check_range(struct audit_check *ac, const DBT *k, const DBT *d, void *arg)
 	if (prev->entity.len == elen && memcmp(prev->entity.data, kp,
 	    elen) == 0 && first <= prev->last)
 		strv_pushf(&ac->rep->problems, "audit-create.idx: the "
-		    "creates of %s %u to %u overlap those before", (const char *)kp,
-		    first, last);
+		    "creates of %s %u to %u overlap those before",
+		    (const char *)kp, first, last);
 	prev->entity.len = 0;
 	buf_add(&prev->entity, kp, elen);
 	prev->last = last;
