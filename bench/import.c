@@ -340,7 +340,6 @@ main(int argc, char **argv)
 		char *home = xasprintf("%s/tcrm-%ld", dir, rows);
 		char *lite = xasprintf("%s/sqlite-%ld.db", dir, rows);
 		char *rm = xasprintf("rm -rf '%s' '%s' '%s'*", home, csv, lite);
-
 		char *rmhome = xasprintf("rm -rf '%s'", home);
 		double ratios[MAX_RUNS];
 

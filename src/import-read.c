@@ -23,7 +23,8 @@ struct reader {
 	bool yaml_done;
 	char *err;
 	struct buf line;
-	size_t line_bytes;	/* of the last line, kept or not */
+	size_t line_bytes;	/* of the last line, kept or not; for
+				 * YAML, what the row has read so far */
 	size_t max_bytes;	/* a row may hold (row_limit) */
 	char *vcard_n;		/* N of the current card, if it has no FN */
 };
@@ -40,9 +41,10 @@ row_limit(const struct entity *e)
 	size_t limit = ROW_BYTES_MIN;
 
 	for (size_t i = 0; e != NULL && i < e->nfields; i++) {
-		if (e->fields[i].max > 0 &&
-		    e->fields[i].max * 4 + 65536 > limit)
-			limit = e->fields[i].max * 4 + 65536;
+		size_t widest = e->fields[i].max * 4 + 65536;
+
+		if (e->fields[i].max > 0 && widest > limit)
+			limit = widest;
 	}
 	return limit;
 }

@@ -2021,8 +2021,9 @@ finished_report(struct importer *im, int rc)
 	return rc == ST_OK && im->st.rejected == 0 ? 0 : EX_DATAERR;
 }
 
-/* Refused before anything was written: most of the first rows are a
- * finished import's. */
+/* Refused before anything was written: most of the first rows are those
+ * of an import that ran to the end, or that stopped (or runs still)
+ * after storing some. */
 static int
 stored_report(struct importer *im)
 {

@@ -991,12 +991,14 @@ audit_check_record(struct audit_check *ac, const DBT *k, const DBT *d)
 	audit_free(&a);
 }
 
-/* Entries of one of the audit's indexes: how many, and each pointing at
- * an audit record; check() looks at one more closely. */
+typedef void (*entry_check)(struct audit_check *, const char *name,
+    const DBT *, const DBT *, void *);
+
+/* Entries of one of the audit's indexes: how many; check() looks at
+ * each. */
 static size_t
 audit_index_walk(struct audit_check *ac, DB *db, const char *name,
-    void (*check)(struct audit_check *, const DBT *, const DBT *, void *),
-    void *arg)
+    entry_check check, void *arg)
 {
 	size_t n = 0;
 	DBT k, d;
@@ -1013,7 +1015,7 @@ audit_index_walk(struct audit_check *ac, DB *db, const char *name,
 			strv_pushf(&ac->rep->problems, "%s: damaged entry",
 			    name);
 		else
-			check(ac, &k, &d, arg);
+			check(ac, name, &k, &d, arg);
 	}
 	c->close(c);
 	if (ret != DB_NOTFOUND)
@@ -1022,15 +1024,18 @@ audit_index_walk(struct audit_check *ac, DB *db, const char *name,
 	return n;
 }
 
+/* The entry's data begins with the key of an audit record there is. */
 static void
-check_points(struct audit_check *ac, const DBT *k, const DBT *d, void *arg)
+check_points(struct audit_check *ac, const char *name, const DBT *k,
+    const DBT *d, void *arg)
 {
 	(void)k;
+	(void)arg;
 	if (!audit_has(ac->store, d->data, AUDIT_KEY_SIZE)) {
 		char *at = audit_key_text(d->data);
 
 		strv_pushf(&ac->rep->problems, "%s: entry for missing audit "
-		    "record %s", (const char *)arg, at);
+		    "record %s", name, at);
 		free(at);
 	}
 }
@@ -1044,49 +1049,48 @@ struct range_prev {
  * history finds an id's range as the one with the greatest first id
  * not above it. */
 static void
-check_range(struct audit_check *ac, const DBT *k, const DBT *d, void *arg)
+check_range(struct audit_check *ac, const char *name, const DBT *k,
+    const DBT *d, void *arg)
 {
 	struct range_prev *prev = arg;
 	const unsigned char *kp = k->data;
 	size_t elen = k->size >= 5 ? k->size - 4 : 0;
 	uint32_t first, last;
 
-	check_points(ac, k, d, "audit-create.idx");
+	check_points(ac, name, k, d, NULL);
 	if (elen == 0 || kp[elen - 1] != '\0' ||
 	    d->size != AUDIT_KEY_SIZE + 4) {
-		strv_pushf(&ac->rep->problems, "audit-create.idx: damaged "
-		    "entry");
+		strv_pushf(&ac->rep->problems, "%s: damaged entry", name);
 		return;
 	}
 	first = st_u32_key(kp + elen);
 	last = st_u32_key((const unsigned char *)d->data + AUDIT_KEY_SIZE);
 	if (prev->entity.len == elen && memcmp(prev->entity.data, kp,
 	    elen) == 0 && first <= prev->last)
-		strv_pushf(&ac->rep->problems, "audit-create.idx: the "
-		    "creates of %s %u to %u overlap those before",
-		    (const char *)kp, first, last);
+		strv_pushf(&ac->rep->problems, "%s: the creates of %s %u to "
+		    "%u overlap those before", name, (const char *)kp, first,
+		    last);
 	prev->entity.len = 0;
 	buf_add(&prev->entity, kp, elen);
 	prev->last = last;
 }
 
+/* A span's first and last keys, in order, both of records there are. */
 static void
-check_span(struct audit_check *ac, const DBT *k, const DBT *d, void *arg)
+check_span(struct audit_check *ac, const char *name, const DBT *k,
+    const DBT *d, void *arg)
 {
 	const unsigned char *span = d->data;
-
-	(void)k;
-	(void)arg;
-	if (d->size != 2 * AUDIT_KEY_SIZE || memcmp(span, span +
-	    AUDIT_KEY_SIZE, AUDIT_KEY_SIZE) > 0) {
-		strv_pushf(&ac->rep->problems, "audit-import.idx: damaged "
-		    "entry");
-		return;
-	}
-	check_points(ac, k, d, "audit-import.idx");
 	DBT hi = { .data = (void *)(span + AUDIT_KEY_SIZE),
 	    .size = AUDIT_KEY_SIZE };
-	check_points(ac, k, &hi, "audit-import.idx");
+
+	if (d->size != 2 * AUDIT_KEY_SIZE || memcmp(span, span +
+	    AUDIT_KEY_SIZE, AUDIT_KEY_SIZE) > 0) {
+		strv_pushf(&ac->rep->problems, "%s: damaged entry", name);
+		return;
+	}
+	check_points(ac, name, k, d, arg);
+	check_points(ac, name, k, &hi, arg);
 }
 
 static void
@@ -1118,7 +1122,7 @@ st_audit_verify(struct store *s, struct verify_report *rep)
 	if (ret != DB_NOTFOUND)
 		strv_pushf(&rep->problems, "audit.db: %s", db_strerror(ret));
 	n = audit_index_walk(&ac, s->audit_by_record, "audit-record.idx",
-	    check_points, "audit-record.idx");
+	    check_points, NULL);
 	count_check(&ac, "audit-record.idx", n, ac.records);
 	buf_init(&prev.entity);
 	prev.last = 0;

@@ -182,8 +182,8 @@ check_required(struct store *s, const struct entity *e,
 
 			if (*record_get(r, need) == '\0')
 				return st_fail(s, ST_INVALID, _("%s: %s requires "
-				    "%s"), field_word(f), enum_word(f, ev->value), nf ?
-				    field_word(nf) : need);
+				    "%s"), field_word(f), enum_word(f, ev->value),
+				    nf ? field_word(nf) : need);
 		}
 	}
 	return ST_OK;
@@ -391,9 +391,8 @@ store_create(struct store *s, struct txn *t, const struct entity *e,
 {
 	struct store_entity *se = st_entity(s, e);
 	DB_TXN *tid = st_tid(t);
+	bool fresh = r->id == 0;	/* the sequence gives it one */
 	int rc;
-
-	bool fresh = r->id == 0;
 
 	apply_defaults(e, r);
 	if ((rc = check_required(s, e, r)) != ST_OK ||

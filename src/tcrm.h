@@ -294,7 +294,7 @@ struct csv {
 	 * one empty: a hostile file's one huge cell must not take all
 	 * memory. */
 	size_t max_bytes;
-	size_t bytes;		/* of the last record */
+	size_t bytes;		/* of the last record, when limited */
 	bool over;
 	size_t over_cell;	/* the cell that crossed max_bytes */
 };
