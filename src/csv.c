@@ -175,10 +175,14 @@ csv_read(struct csv *c)
 	}
 }
 
+/* The characters OWASP lists as starting a formula (a tab or a carriage
+ * return can hide the formula that follows; the reader turns a quoted
+ * carriage return into a newline, so that too), and the quote that marks
+ * a neutralised cell, so a value that begins with one comes back. */
 static bool
 needs_neutralising(const char *s)
 {
-	return *s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\'';
+	return *s != '\0' && strchr("=+-@\t\r\n'", *s) != NULL;
 }
 
 const char *

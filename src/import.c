@@ -131,7 +131,6 @@ struct importer {
 	FILE *rejects;
 	bool rejects_header;
 	size_t errors;
-	char *last_msg;		/* the last row error, for the reject file */
 	double t0;
 	double last_progress;
 	off_t input_size;	/* a regular file's size, for the ETA */
@@ -189,8 +188,7 @@ report(struct importer *im, size_t line, const char *fmt, ...)
 	va_end(ap);
 	if (im->errors <= ERRORS_SHOWN)
 		say("%s:%zu: %s", im->src.name, line, msg);
-	free(im->last_msg);
-	im->last_msg = msg;
+	free(msg);
 }
 
 /* Keys compared the way forms compare aliases: case, width and spacing
@@ -1640,9 +1638,14 @@ store_chunk(struct importer *im, struct chunk *c)
 		for (size_t j = 0; j < p->errs.n; j++)
 			report(im, p->line, "%s", p->errs.v[j]);
 		/* A row an earlier run committed is counted and in the
-		 * reject file already. */
-		if (p->errs.n > 0 && first + i >= im->skip)
-			reject(im, p, im->last_msg);
+		 * reject file already. The reason names every error, so
+		 * one fix-up pass mends the row. */
+		if (p->errs.n > 0 && first + i >= im->skip) {
+			char *why = strv_join(&p->errs, "; ");
+
+			reject(im, p, why);
+			free(why);
+		}
 	}
 	im->consumed = c->consumed;
 	im->read_offset = c->offset;
@@ -1954,7 +1957,6 @@ importer_free(struct importer *im)
 	hashset_clear(&im->dry_seen);
 	hashset_clear(&im->dry_attempt);
 	hashset_clear(&im->dry_ids);
-	free(im->last_msg);
 	json_decref(im->finished);
 	json_decref(im->dry_finished);
 	json_decref(im->stored_by);

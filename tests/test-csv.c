@@ -261,7 +261,7 @@ Test(csv, writer_round_trips_through_reader)
 {
 	static const char *cells[] = { "plain", "with,comma", "with \"quote\"",
 	    "two\nlines", " padded ", "=SUM(A1)", "+86 138", "-5", "@x",
-	    "'already", "", "张伟" };
+	    "'already", "", "张伟", "\t=1+2", "\n=1+2" };
 	size_t n = sizeof cells / sizeof *cells;
 	char *text = NULL, *err;
 	size_t len = 0;
@@ -276,6 +276,8 @@ Test(csv, writer_round_trips_through_reader)
 	fputc('\n', fp);
 	fclose(fp);
 	cr_assert(strstr(text, "'=SUM(A1)") != NULL, "%s", text);
+	cr_assert(strstr(text, "'\t=1+2") != NULL, "%s", text);
+	cr_assert(strstr(text, "\"'\n=1+2\"") != NULL, "%s", text);
 	got = read_all(fd_of(text, len), NULL, ',', &err);
 	for (size_t i = 0; i < n; i++) {
 		const char *v = json_string_value(json_array_get(json_array_get(
