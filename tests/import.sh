@@ -80,7 +80,7 @@ expect_out "	欧阳娜娜	" "CJK names join without one"
 cat >"$TMPD/bad.csv" <<'CSV'
 name,phones,email
 好人甲,13511110001,a1@example.cn
-坏人乙,call me,b@example.cn
+坏人乙,call me,b@
 好人丙,13511110003,c@
 好人丁,13511110004,d@example.cn
 CSV
@@ -101,11 +101,15 @@ ok $? "not even the good rows"
 run import "$TMPD/bad.csv" --form customer --partial --reject "$TMPD/rej.csv"
 expect_rc 65 "--partial still exits with a data error"
 expect_err "4 read, 2 created, 0 updated, 2 rejected" "but stores the good rows"
-grep -q '^坏人乙,call me,b@example.cn,' "$TMPD/rej.csv"
+grep -q '^坏人乙,call me,b@,' "$TMPD/rej.csv"
 ok $? "the reject file has the bad row unchanged"
+grep -q "(2): 'call me' is not a phone number.*; column \"\"email\"\" (3): 'b@'" \
+	"$TMPD/rej.csv"
+ok $? "its reason names both of the row's errors"
 head -1 "$TMPD/rej.csv" | grep -q '^name,phones,email,_reject_reason$'
 ok $? "with a reason column"
-sed -i 's/call me/13511110002/; s/,c@,/,c@example.cn,/' "$TMPD/rej.csv"
+sed -i 's/call me/13511110002/; s/,b@,/,b@example.cn,/; s/,c@,/,c@example.cn,/' \
+	"$TMPD/rej.csv"
 run import "$TMPD/rej.csv" --form customer
 expect_rc 0 "the fixed reject file imports"
 expect_err "2 read, 2 created" "both rows"
