@@ -1538,6 +1538,20 @@ row_bytes(const struct row *row)
 	return n;
 }
 
+/* A CSV or TSV input without even a header: most often an export
+ * upstream that failed, so it is refused rather than imported as no
+ * rows. A header alone is an empty export, and imports. */
+static bool
+no_header(struct importer *im)
+{
+	if ((im->o->format != FMT_CSV && im->o->format != FMT_TSV) ||
+	    reader_header(im->rd) != NULL)
+		return false;
+	say(_("%s: the file is empty: it has no header line naming its "
+	    "columns"), im->src.name);
+	return true;
+}
+
 /* Fill one chunk and say how it ended. A chunk ends early once its rows
  * hold CHUNK_BYTES: three chunks are alive at once, and rows of megabyte
  * cells must not make that gigabytes. */
@@ -1574,7 +1588,8 @@ fill_chunk(struct feed *f, struct chunk *c, size_t *consumed)
 	row_free(&row);
 	if (n < 0 && (store_stop_signal || atomic_load(&f->halt)))
 		return CHUNK_STOPPED;	/* the read gave up, it did not fail */
-	if (n == 0 && *consumed == 0 && check_header(im) != 0)
+	if (n == 0 && *consumed == 0 && (check_header(im) != 0 ||
+	    no_header(im)))
 		return CHUNK_BAD_HEADER;
 	return n == 0 ? CHUNK_EOF : CHUNK_UNREADABLE;
 }
@@ -2098,8 +2113,11 @@ import_finish(struct importer *im, int rc)
 	bool unreadable = rc == ST_INVALID;
 
 	if (unreadable && !im->o->partial && im->started) {
-		/* The rest of the file cannot be read: all or nothing. */
+		/* The rest of the file cannot be read: all or nothing. The
+		 * row it stopped in is read and rejected, so the summary
+		 * never has more rejected than read. */
 		rc = ST_OK;
+		im->st.read++;
 		im->st.rejected++;
 	}
 	if (!im->o->dry_run && im->started) {

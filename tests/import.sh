@@ -207,6 +207,17 @@ run import "$D/gb18030.csv" --form customer --encoding KLINGON
 expect_rc 64 "an unknown encoding is a usage error"
 run import "$TMPD/nonexistent.csv" --form customer
 expect_rc 66 "a missing file is EX_NOINPUT"
+: >"$TMPD/empty.csv"
+run import "$TMPD/empty.csv" --form customer
+expect_rc 64 "an empty CSV file is refused"
+expect_err "empty.csv: the file is empty: it has no header line" "  saying so"
+run import --list --output tsv
+printf '%s\n' "$OUT" | grep -q "empty.csv"
+[ $? -ne 0 ]
+ok $? "  and leaves no import behind"
+echo "name,phones" >"$TMPD/header-only.csv"
+run import "$TMPD/header-only.csv" --form customer
+expect_rc 0 "a header alone is an empty export, and imports"
 run import "$TMPD/a.csv"
 expect_rc 64 "no --form is a usage error"
 
