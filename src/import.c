@@ -133,6 +133,7 @@ struct importer {
 	size_t errors;
 	double t0;
 	double last_progress;
+	int progress_width;	/* of the progress line last shown */
 	off_t input_size;	/* a regular file's size, for the ETA */
 	uint64_t read_offset;	/* input bytes read by the rows stored */
 	/* per batch attempt */
@@ -1355,11 +1356,13 @@ static void
 progress(struct importer *im, bool done)
 {
 	double t = now_s();
+	char line[160];
+	int n;
 
 	if (!im->o->progress || (!done && t - im->last_progress < 0.5))
 		return;
 	im->last_progress = t;
-	fprintf(stderr, "\r%zu rows, %.0f rows/s", im->st.read,
+	n = snprintf(line, sizeof line, "%zu rows, %.0f rows/s", im->st.read,
 	    (double)(im->st.read - im->st.resumed_at) / (t - im->t0 + 1e-9));
 	/* A file (not a pipe) has a size to reach: say when. */
 	if (im->input_size > 0 && im->read_offset > 0 && !done) {
@@ -1367,11 +1370,15 @@ progress(struct importer *im, bool done)
 		double left = (double)(im->input_size - (off_t)
 		    im->read_offset) / rate;
 
-		fprintf(stderr, ", %.0f%%, about %.0f s left",
+		n += snprintf(line + n, sizeof line - (size_t)n,
+		    ", %.0f%%, about %.0f s left",
 		    100.0 * (double)im->read_offset / (double)im->input_size,
 		    left > 0 ? left : 0);
 	}
-	fputs(done ? "\n" : "   ", stderr);
+	/* Blanks over what a longer line before left behind. */
+	fprintf(stderr, "\r%s%*s%s", line, im->progress_width > n ?
+	    im->progress_width - n : 0, "", done ? "\n" : "");
+	im->progress_width = n;
 }
 
 static int

@@ -677,4 +677,37 @@ ok $? "  leaving the reject file as it was"
 full export --form customer --fields email --format tsv
 [ "$(printf '%s\n' "$OUT" | grep -c '^full[0-9]*@')" -eq 19960 ]
 ok $? "  and the store"
+printf '%s\n' "$ERR" | grep -q "rows/s"
+[ $? -ne 0 ]
+ok $? "no progress line when stderr is not a terminal"
+
+# On a terminal a progress line on stderr, redrawn in place with the
+# rate and the time left, and left whole at the end.
+if command -v tmux >/dev/null 2>&1; then
+	awk 'BEGIN { print "Name,Email"
+		for (i = 1; i <= 60000; i++) printf "进度%d,p%d@example.cn\n", i, i }' \
+		>"$TMPD/prog.csv"
+	tmx() { tmux -S "$TMPD/tmux.sock" -f /dev/null "$@"; }
+	tmx new-session -d -x 100 -y 10 "sleep 1; '$TCRM' --home \
+'$TMPD/prog-home' import '$TMPD/prog.csv' --form customer; echo EXIT=\$?; \
+sleep 600"
+	tmx pipe-pane -o "cat >'$TMPD/prog.tty'"
+	for i in $(seq 600); do
+		tmx capture-pane -p | grep -q "EXIT=" && break
+		sleep 0.2
+	done
+	pane=$(tmx capture-pane -p)
+	tmx kill-server
+	printf '%s\n' "$pane" | grep -q "EXIT=0"
+	ok $? "an import on a terminal"
+	grep -qE "[0-9]+ rows, [0-9]+ rows/s, [0-9]+%, about [0-9]+ s left" \
+		"$TMPD/prog.tty"
+	ok $? "  shows rows, rate, how far and the time left as it goes"
+	printf '%s\n' "$pane" | grep -qE "^60000 rows, [0-9]+ rows/s$"
+	ok $? "  and ends on the rows and rate, nothing of a longer line left"
+	printf '%s\n' "$pane" | grep -q "60000 read, 60000 created"
+	ok $? "  then the summary"
+else
+	ok 0 "# SKIP tmux is not installed"
+fi
 done_testing
