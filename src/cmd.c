@@ -77,13 +77,16 @@ const struct cmd_entry cmd_table[] = {
 	{ "sla show", NULL, "NUMBER|ID [--format F]",
 	  N_("show a ticket's service-level timers"),
 	  ROLE_ALL, CMD_STORE, cmd_sla_show_exec },
-	{ "import", NULL, "[FILE|-] --form ENTITY [--format F] [--map C=F] "
-	  "[--key F] [--partial --reject FILE] [--dry-run] | --list | "
-	  "--revert ID [--force]",
+	{ "import", NULL, "[FILE|-] --form ENTITY [--format F] "
+	  "[--encoding E] [--delimiter C] [--map C=F] [--ignore C] "
+	  "[--keep-unknown] [--key F] [--on-duplicate update|skip|fail] "
+	  "[--link E.F=C] [--partial] [--reject FILE] [--batch N] [--again] "
+	  "[--dry-run] | --list [--output F] | --revert ID [--force]",
 	  N_("import records from CSV, TSV, JSON Lines, YAML or vCard"),
 	  ROLE_ADMIN, CMD_STORE, cmd_import_exec },
 	{ "export", NULL, "--form ENTITY [--where F=V] [--fields A,B] "
-	  "[--format csv|tsv|jsonl|yaml|vcard] [--labels en|zh] [--bom]",
+	  "[--format csv|tsv|jsonl|yaml|vcard] [--labels en|zh] [--bom] "
+	  "[--raw-cells]",
 	  N_("export records, streamed, in a format import reads back"),
 	  ROLE_SUPERVISOR | ROLE_ADMIN, CMD_STORE, cmd_export_exec },
 	{ "forms check", NULL, "[DIR]",

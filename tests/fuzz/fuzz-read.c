@@ -1,6 +1,8 @@
 /* fuzz-read.c - a libFuzzer entry point for every import reader: the
- * first byte picks CSV, TSV, JSON Lines, YAML or vCard, the rest is the
- * file, read through the same source as import reads it. Every row is
+ * first byte picks CSV, TSV, JSON Lines, YAML or vCard, and an encoding
+ * to convert from (none, as the seed corpus has it, or one that --encoding
+ * takes); the rest is the file, read through the same source as import
+ * reads it. Every row is
  * read to the end; every column name and value must be whole UTF-8.
  * Built by tests/fuzz.sh with clang -fsanitize=fuzzer, and into a
  * replay program that runs its corpus in make check. */
@@ -44,6 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum import_format formats[] = { FMT_CSV, FMT_TSV,
 	    FMT_JSONL, FMT_YAML, FMT_VCARD };
+	static const char *encodings[] = { NULL, "GB18030", "BIG5", "LATIN1",
+	    "UTF-16" };
 	struct source src;
 	struct reader *rd;
 	struct row row;
@@ -58,7 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	lseek(fd, 0, SEEK_SET);
-	if (source_open(&src, fd, "fuzz", NULL, &err) == 0) {
+	if (source_open(&src, fd, "fuzz", encodings[data[0] / 5 % 5],
+	    &err) == 0) {
 		rd = reader_open(&src, formats[data[0] % 5], 0, &customer);
 		memset(&row, 0, sizeof row);
 		while (reader_next(rd, &row) == 1) {
