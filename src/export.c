@@ -80,21 +80,37 @@ same_folded(const char *a, const char *b)
 }
 
 static bool
+where_matches(const struct exporter *ex, size_t i, const struct record *r)
+{
+	const struct field *f = entity_field(ex->e, ex->where_fields.v[i]);
+	const char *have = record_get(r, f->name);
+	const char *want = ex->where_values.v[i];
+
+	if (*want == '\0' || *have == '\0')
+		return *want == *have;
+	if (f->type == FT_PHONES || f->type == FT_PHONE)
+		return phone_lists_meet(have, want);
+	return same_folded(have, want);
+}
+
+/* Conditions on different fields must all hold; those on one field are
+ * its choices, and one of them must (status=lead, status=vip). */
+static bool
 matches(const struct exporter *ex, const struct record *r)
 {
-	for (size_t i = 0; i < ex->where_fields.n; i++) {
-		const struct field *f = entity_field(ex->e,
-		    ex->where_fields.v[i]);
-		const char *have = record_get(r, f->name);
-		const char *want = ex->where_values.v[i];
+	const struct strv *fields = &ex->where_fields;
 
-		if (*want == '\0' || *have == '\0') {
-			if (*want != *have)
-				return false;
-		} else if (f->type == FT_PHONES || f->type == FT_PHONE) {
-			if (!phone_lists_meet(have, want))
-				return false;
-		} else if (!same_folded(have, want))
+	for (size_t i = 0; i < fields->n; i++) {
+		bool seen = false, any = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(fields->v[j], fields->v[i]) == 0;
+		if (seen)
+			continue;
+		for (size_t j = i; j < fields->n && !any; j++)
+			any = strcmp(fields->v[j], fields->v[i]) == 0 &&
+			    where_matches(ex, j, r);
+		if (!any)
 			return false;
 	}
 	return true;

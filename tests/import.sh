@@ -297,6 +297,14 @@ expect_out '^1	张伟伟	ZW@example.cn$' "--where picks the records, any case"
 run export --form customer --where 'phones=+86 138-0013-8000' --format tsv \
 	--fields name
 expect_out '^欧阳修$' "--where on a phone matches any spelling"
+run export --form customer --where email=zw@example.cn \
+	--where 'phones=+86 138-0013-8000' --fields name --format tsv
+[ "$(printf '%s\n' "$OUT" | tail -n +2)" = "张伟伟" ]
+ok $? "--where on two fields: records that match both"
+run export --form customer --where email=zw@example.cn \
+	--where email=zm@example.com --fields email --format tsv
+[ "$(printf '%s\n' "$OUT" | grep -c '@')" -eq 2 ]
+ok $? "--where twice on one field: records with either value"
 run export --form customer --fields colour
 expect_rc 64 "an unknown field in --fields is a usage error"
 
