@@ -80,9 +80,9 @@ csv_quoted(struct csv *c)
 			return -3;
 		}
 		if (ch == -1) {
-			char *msg = xasprintf("%s:%zu: a quoted cell starting on "
-			    "line %zu never ends", c->src->name, c->src->line,
-			    started);
+			char *msg = xasprintf(_("%s:%zu: a quoted cell "
+			    "starting on line %zu never ends"), c->src->name,
+			    c->src->line, started);
 
 			csv_fail(c, msg);
 			free(msg);

@@ -179,8 +179,8 @@ next_csv(struct reader *rd, struct row *row)
 		if ((rc = csv_read(&rd->csv)) <= 0)
 			return rc < 0 ? reader_fail(rd, "%s", rd->csv.err) : 0;
 		if (rd->csv.over)
-			return reader_fail(rd, "%s:%zu: the header is %zu "
-			    "bytes, more than the %zu a row may hold",
+			return reader_fail(rd, _("%s:%zu: the header is %zu "
+			    "bytes, more than the %zu a row may hold"),
 			    rd->src->name, rd->csv.line, rd->csv.bytes,
 			    rd->max_bytes);
 		for (size_t i = 0; i < rd->csv.cells.n; i++)
@@ -193,9 +193,9 @@ next_csv(struct reader *rd, struct row *row)
 	if (rd->csv.over) {
 		size_t i = rd->csv.over_cell;
 
-		row->error = xasprintf("the row is %zu bytes, more than the "
+		row->error = xasprintf(_("the row is %zu bytes, more than the "
 		    "%zu a row may hold: column \"%s\" (%zu) and those after "
-		    "it are left out", rd->csv.bytes, rd->max_bytes,
+		    "it are left out"), rd->csv.bytes, rd->max_bytes,
 		    i < rd->header.n ? rd->header.v[i] : "", i + 1);
 	}
 	for (size_t i = 0; i < rd->csv.cells.n; i++) {
@@ -303,8 +303,8 @@ next_jsonl(struct reader *rd, struct row *row)
 	row_reset(row, line);
 	if (line_over(rd)) {
 		row->raw = xstrdup("");
-		row->error = xasprintf("the line is %zu bytes, more than the "
-		    "%zu a row may hold", rd->line_bytes, rd->max_bytes);
+		row->error = xasprintf(_("the line is %zu bytes, more than the "
+		    "%zu a row may hold"), rd->line_bytes, rd->max_bytes);
 		return 1;
 	}
 	row->raw = xstrdup(rd->line.data);
@@ -312,7 +312,7 @@ next_jsonl(struct reader *rd, struct row *row)
 	if (doc == NULL || !json_is_object(doc)) {
 		/* A broken line is a bad row, not the end of the file. */
 		row->error = doc ? xstrdup("not a JSON object") :
-		    xasprintf("column %d: %s", jerr.column, jerr.text);
+		    xasprintf(_("column %d: %s"), jerr.column, jerr.text);
 		json_decref(doc);
 		return 1;
 	}
@@ -321,8 +321,8 @@ next_jsonl(struct reader *rd, struct row *row)
 		buf_reset(&text);
 		if (json_text(v, &text) != 0) {
 			if (row->error == NULL)
-				row->error = xasprintf("\"%s\" holds a nested "
-				    "value", key);
+				row->error = xasprintf(_("\"%s\" holds a "
+				    "nested value"), key);
 			continue;
 		}
 		strv_push(&row->cols, key);
@@ -351,8 +351,8 @@ yaml_read_handler(void *data, unsigned char *buffer, size_t size,
 	/* libyaml keeps a whole scalar: a row it cannot be stopped inside
 	 * ends the reading (it reads ahead, hence the margin). */
 	if ((rd->line_bytes += n) > 2 * rd->max_bytes) {
-		reader_fail(rd, "%s:%zu: a row of more than the %zu bytes a "
-		    "row may hold: YAML cannot be read past it", rd->src->name,
+		reader_fail(rd, _("%s:%zu: a row of more than the %zu bytes a "
+		    "row may hold: YAML cannot be read past it"), rd->src->name,
 		    rd->src->line, rd->max_bytes);
 		return 0;
 	}
@@ -368,9 +368,9 @@ yaml_fail(struct reader *rd, yaml_event_t *ev)
 		return reader_fail(rd, "%s:%zu:%zu: %s", rd->src->name,
 		    rd->yaml.problem_mark.line + 1,
 		    rd->yaml.problem_mark.column + 1,
-		    rd->yaml.problem ? rd->yaml.problem : "YAML error");
-	return reader_fail(rd, "%s:%zu:%zu: expected a mapping of column to "
-	    "value", rd->src->name, ev->start_mark.line + 1,
+		    rd->yaml.problem ? rd->yaml.problem : _("YAML error"));
+	return reader_fail(rd, _("%s:%zu:%zu: expected a mapping of column to "
+	    "value"), rd->src->name, ev->start_mark.line + 1,
 	    ev->start_mark.column + 1);
 }
 
@@ -462,8 +462,8 @@ yaml_mapping(struct reader *rd, struct row *row)
 		buf_reset(&text);
 		rc = yaml_value(rd, &val, &text);
 		if (rc == -2 && row->error == NULL)
-			row->error = xasprintf("\"%s\" holds a nested mapping",
-			    (char *)key.data.scalar.value);
+			row->error = xasprintf(_("\"%s\" holds a nested "
+			    "mapping"), (char *)key.data.scalar.value);
 		strv_push(&row->cols, (char *)key.data.scalar.value);
 		strv_push(&row->vals, text.data ? text.data : "");
 		yaml_event_delete(&key);
@@ -730,7 +730,7 @@ vcard21_value(struct row *row, const char *name, const char *params,
 		buf_adds(&raw, value);
 	text = to_utf8(raw.data ? raw.data : "", raw.len, charset);
 	if (text == NULL && row->error == NULL)
-		row->error = xasprintf("%s: the value is not %s text", name,
+		row->error = xasprintf(_("%s: the value is not %s text"), name,
 		    charset ? charset : "UTF-8");
 	free(charset);
 	buf_free(&raw);
@@ -872,9 +872,9 @@ next_vcard(struct reader *rd, struct row *row)
 		if ((rc = read_line(rd, &line)) < 0)
 			break;
 		if (rc == 0) {
-			rc = inside ? reader_fail(rd, "%s:%zu: the vCard starting "
-			    "on line %zu has no END:VCARD", rd->src->name,
-			    rd->src->line, row->line) : 0;
+			rc = inside ? reader_fail(rd, _("%s:%zu: the vCard "
+			    "starting on line %zu has no END:VCARD"),
+			    rd->src->name, rd->src->line, row->line) : 0;
 			break;
 		}
 		if (!inside) {
@@ -889,8 +889,8 @@ next_vcard(struct reader *rd, struct row *row)
 		if (line_over(rd) || raw.len + rd->line.len >= rd->max_bytes) {
 			/* Read on to its end, keeping nothing more. */
 			if (row->error == NULL)
-				row->error = xasprintf("the vCard is more than "
-				    "the %zu bytes a row may hold",
+				row->error = xasprintf(_("the vCard is more "
+				    "than the %zu bytes a row may hold"),
 				    rd->max_bytes);
 			if (strncasecmp(rd->line.data, "END:VCARD", 9) != 0)
 				continue;

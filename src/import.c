@@ -246,8 +246,8 @@ map_option(struct importer *im, const char *col, struct target *t)
 			}
 			strv_free(&cols);
 			if (t->field == NULL && !t->is_id) {
-				cmd_error(im->ctx, "--map %s: %s has no field "
-				    "'%s'", m, im->e->name, eq + 1);
+				cmd_error(im->ctx, _("--map %s: %s has no "
+				    "field '%s'"), m, im->e->name, eq + 1);
 				return -1;
 			}
 			return 1;
@@ -309,9 +309,10 @@ target_for(struct importer *im, const char *col, char **why)
 			t->is_id = true;
 		else if ((t->field = entity_field_by_alias(im->e, col)) == NULL) {
 			if (!im->o->keep_unknown) {
-				*why = xasprintf("column \"%s\" matches no field "
-				    "of %s (map it with --map '%s=FIELD', keep "
-				    "it with --keep-unknown, or --ignore it)",
+				*why = xasprintf(_("column \"%s\" matches no "
+				    "field of %s (map it with --map "
+				    "'%s=FIELD', keep it with --keep-unknown, "
+				    "or --ignore it)"),
 				    col, im->e->name, col);
 				free(t->col);
 				return NULL;
@@ -376,13 +377,13 @@ set_field(struct importer *im, struct pending *p, struct piece *first,
 	char *out = NULL, *why = NULL;
 
 	if ((f->write_roles & im->ctx->role) == 0) {
-		strv_pushf(&p->errs, "column \"%s\" (%zu): your role may not "
-		    "write %s", first->colname, first->col, f->name);
+		strv_pushf(&p->errs, _("column \"%s\" (%zu): your role may not "
+		    "write %s"), first->colname, first->col, f->name);
 		return -1;
 	}
 	if (field_normalise(f, value, &out, &why) != 0) {
-		strv_pushf(&p->errs, "column \"%s\" (%zu): %s", first->colname,
-		    first->col, why);
+		strv_pushf(&p->errs, _("column \"%s\" (%zu): %s"),
+		    first->colname, first->col, why);
 		free(why);
 		return -1;
 	}
@@ -466,7 +467,7 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 		strv_pushf(&p->errs, "%s", row->error);
 		bad = -1;
 	} else if (header != NULL && row->vals.n != header->n) {
-		strv_pushf(&p->errs, "%zu cells, but the header has %zu",
+		strv_pushf(&p->errs, _("%zu cells, but the header has %zu"),
 		    row->vals.n, header->n);
 		bad = -1;
 	}
@@ -499,8 +500,8 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 			uint32_t id;
 
 			if (*val != '\0' && !cmd_parse_id(val, &id)) {
-				strv_pushf(&p->errs, "column \"%s\" (%zu): "
-				    "'%s' is not a record id", t->col, i + 1,
+				strv_pushf(&p->errs, _("column \"%s\" (%zu): "
+				    "'%s' is not a record id"), t->col, i + 1,
 				    val);
 				bad = -1;
 			} else if (*val != '\0')
@@ -1021,9 +1022,14 @@ resolve_links(struct importer *im, struct store *s, struct txn *t,
 		if (rc != ST_OK)
 			return rc;
 		if (n != 1) {
-			*why = xasprintf("column \"%s\": %s %s with %s '%s'",
-			    l->col, n ? "more than one" : "no",
-			    l->ref->ref, l->key->name, v);
+			if (n > 1)
+				*why = xasprintf(_("column \"%s\": more than "
+				    "one %s with %s '%s'"), l->col,
+				    l->ref->ref, l->key->name, v);
+			else
+				*why = xasprintf(_("column \"%s\": no %s with "
+				    "%s '%s'"), l->col, l->ref->ref,
+				    l->key->name, v);
 			return ST_INVALID;
 		}
 		snprintf(num, sizeof num, "%u", ids[0]);
@@ -1104,8 +1110,9 @@ find_duplicate(struct importer *im, struct store *s, struct txn *t,
 				break;
 			if (n > 1) {
 				/* Which to update? Not a guess to make. */
-				*which = xasprintf("%s '%s' is held by %s %u and "
-				    "%u", f->name, values.v[j], im->e->name,
+				*which = xasprintf(_("%s '%s' is held by %s "
+				    "%u and %u"), f->name, values.v[j],
+				    im->e->name,
 				    ids[0], ids[1]);
 				rc = ST_INVALID;
 				break;
@@ -1117,8 +1124,8 @@ find_duplicate(struct importer *im, struct store *s, struct txn *t,
 			} else if (im->o->dry_run &&
 			    dry_made(im, s, f, values.v[j])) {
 				*dup = DRY_EARLIER;
-				*which = xasprintf("%s '%s' (an earlier row of "
-				    "this file)", f->name, values.v[j]);
+				*which = xasprintf(_("%s '%s' (an earlier row "
+				    "of this file)"), f->name, values.v[j]);
 			}
 		}
 		strv_free(&values);
@@ -1193,7 +1200,7 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 		return rc;
 	if ((rc = find_duplicate(im, s, t, p, &dup, &which)) != ST_OK) {
 		if (rc == ST_INVALID && which != NULL)
-			*why = xasprintf("ambiguous key: %s", which);
+			*why = xasprintf(_("ambiguous key: %s"), which);
 		free(which);
 		return rc;
 	}
@@ -1206,14 +1213,15 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 		case DUP_FAIL:
 			/* A dry run's own row has an id that will never be. */
 			if (dup == DRY_EARLIER)
-				*why = xasprintf("duplicate: %s", which);
+				*why = xasprintf(_("duplicate: %s"), which);
 			else if (im->o->dry_run &&
 			    hashset_has(&im->dry_ids, dup))
-				*why = xasprintf("duplicate: %s (an earlier row "
-				    "of this file)", which);
+				*why = xasprintf(_("duplicate: %s (an earlier "
+				    "row of this file)"), which);
 			else
-				*why = xasprintf("duplicate: %s already belongs "
-				    "to %s %u", which, im->e->name, dup);
+				*why = xasprintf(_("duplicate: %s already "
+				    "belongs to %s %u"), which, im->e->name,
+				    dup);
 			free(which);
 			return ST_EXISTS;
 		case DUP_UPDATE:
@@ -1777,8 +1785,8 @@ parse_links(struct importer *im)
 		if (l->key == NULL)
 			l->key = entity_field_by_alias(l->ref->ref_entity, key);
 		if (l->key == NULL || l->key->index == IX_NONE) {
-			cmd_error(im->ctx, "--link %s: %s has no indexed "
-			    "field '%s' to look records up by", spec,
+			cmd_error(im->ctx, _("--link %s: %s has no indexed "
+			    "field '%s' to look records up by"), spec,
 			    l->ref->ref, key);
 			free(ref);
 			free(key);
@@ -1790,8 +1798,8 @@ parse_links(struct importer *im)
 		free(key);
 		continue;
 bad:
-		cmd_error(im->ctx, "--link %s: want REF.FIELD=COLUMN, where "
-		    "REF is a reference of %s", spec, im->e->name);
+		cmd_error(im->ctx, _("--link %s: want REF.FIELD=COLUMN, where "
+		    "REF is a reference of %s"), spec, im->e->name);
 		free(ref);
 		free(key);
 		return -1;
@@ -1814,8 +1822,8 @@ parse_keys(struct importer *im)
 		if ((f = entity_field(im->e, k)) == NULL)
 			f = entity_field_by_alias(im->e, k);
 		if (f == NULL || f->index == IX_NONE) {
-			cmd_error(im->ctx, "--key %s: %s has no indexed field "
-			    "of that name", k, im->e->name);
+			cmd_error(im->ctx, _("--key %s: %s has no indexed "
+			    "field of that name"), k, im->e->name);
 			return -1;
 		}
 		im->keys[im->nkeys++] = f;
@@ -1875,9 +1883,9 @@ check_header(struct importer *im)
 		if ((t = target_for(im, h->v[i], &why)) == NULL) {
 			say("%s:1: %s", im->src.name, why);
 			if (h->n == 1 && strpbrk(h->v[i], ";\t|") != NULL)
-				say("%s:1: one column only: is the delimiter "
-				    "'%c'? say so with --delimiter", im->src.name,
-				    *strpbrk(h->v[i], ";\t|"));
+				say(_("%s:1: one column only: is the "
+				    "delimiter '%c'? say so with --delimiter"),
+				    im->src.name, *strpbrk(h->v[i], ";\t|"));
 			free(why);
 			bad = -1;
 			continue;
@@ -1888,9 +1896,9 @@ check_header(struct importer *im)
 			if (u == NULL || u->field != t->field ||
 			    t->join >= 0 || field_is_list(t->field))
 				continue;
-			say("%s:1: columns \"%s\" (%zu) and \"%s\" (%zu) both "
-			    "map to %s: join them with --map '%s+%s=%s' or "
-			    "--ignore one", im->src.name, h->v[j], j + 1,
+			say(_("%s:1: columns \"%s\" (%zu) and \"%s\" (%zu) "
+			    "both map to %s: join them with --map '%s+%s=%s' "
+			    "or --ignore one"), im->src.name, h->v[j], j + 1,
 			    h->v[i], i + 1, t->field->name, h->v[j], h->v[i],
 			    t->field->name);
 			bad = -1;
@@ -2039,7 +2047,8 @@ finished_report(struct importer *im, int rc)
 	/* In English whatever the language, as the summary is. */
 	fprintf(stderr, "import %s ran to the end already (started %s by %s): "
 	    "%zu read, %zu created, %zu updated, %zu rejected\n",
-	    im->st.id, date, doc_string(doc, "user"), im->st.read, im->st.created, im->st.updated, im->st.rejected);
+	    im->st.id, date, doc_string(doc, "user"), im->st.read,
+	    im->st.created, im->st.updated, im->st.rejected);
 	cmd_error(im->ctx, "%s", _("nothing was imported twice; add --again "
 	    "to import these rows once more"));
 	return rc == ST_OK && im->st.rejected == 0 ? 0 : EX_DATAERR;
@@ -2655,11 +2664,11 @@ import_revert(struct cmd_ctx *ctx, const char *given, bool force)
 	if ((rc = store_run(ctx->store, status_txn, &sc)) != ST_OK)
 		return cmd_store_error(ctx, rc);
 	if (!sc.found) {
-		cmd_error(ctx, "no import %s (see tcrm import --list)", id);
+		cmd_error(ctx, _("no import %s (see tcrm import --list)"), id);
 		return EX_NOINPUT;
 	}
 	if (sc.done) {
-		fprintf(stderr, "import %s was reverted already\n", id);
+		fprintf(stderr, _("import %s was reverted already\n"), id);
 		return 0;
 	}
 	if ((rc = revert_run(ctx, id, force, false, &kept)) != ST_OK)

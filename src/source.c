@@ -27,8 +27,8 @@ source_open(struct source *src, int fd, const char *name,
 	src->cd = iconv_open("UTF-8", encoding);
 	if (src->cd == (iconv_t)-1) {
 		src->cd = NULL;
-		*err = xasprintf("unknown encoding '%s' (try GB18030, GBK, BIG5, "
-		    "LATIN1, UTF-16)", encoding);
+		*err = xasprintf(_("unknown encoding '%s' (try GB18030, GBK, "
+		    "BIG5, LATIN1, UTF-16)"), encoding);
 		return -1;
 	}
 	return 0;
@@ -91,13 +91,13 @@ source_read_raw(struct source *src)
 		src->rpos = 0;
 	}
 	if (!source_wait(src))
-		return source_fail(src, "stopped while waiting for input");
+		return source_fail(src, _("stopped while waiting for input"));
 	do
 		n = read(src->fd, src->raw + src->rlen,
 		    sizeof src->raw - src->rlen);
 	while (n < 0 && errno == EINTR && !store_stop_signal);
 	if (n < 0)
-		return source_fail(src, "read: %s", strerror(errno));
+		return source_fail(src, _("read: %s"), strerror(errno));
 	if (n == 0)
 		src->eof = true;
 	src->rlen += (size_t)n;
@@ -117,10 +117,11 @@ source_convert(struct source *src)
 	src->opos = 0;
 	src->rpos = src->rlen - inleft;
 	if (r == (size_t)-1 && errno == EILSEQ)
-		return source_fail(src, "byte %llu: not valid in this encoding",
-		    (unsigned long long)(src->raw_offset + src->rpos));
+		return source_fail(src, _("byte %llu: not valid in this "
+		    "encoding"), (unsigned long long)(src->raw_offset +
+		    src->rpos));
 	if (r == (size_t)-1 && errno == EINVAL && src->eof && src->olen == 0)
-		return source_fail(src, "the input ends inside a character");
+		return source_fail(src, _("the input ends inside a character"));
 	return 0;
 }
 
@@ -227,8 +228,8 @@ source_getc(struct source *src)
 		return rc;
 	if (src->opos == src->olen && (rc = source_fill(src)) != 0) {
 		if (rc == -1 && src->utf8_need > 0)
-			return source_fail(src, "byte %llu: the input ends "
-			    "inside a UTF-8 character", (unsigned long long)
+			return source_fail(src, _("byte %llu: the input ends "
+			    "inside a UTF-8 character"), (unsigned long long)
 			    src->offset);
 		return rc;
 	}
@@ -251,8 +252,8 @@ source_getc(struct source *src)
 	src->last = c;
 	return c;
 bad:
-	return source_fail(src, "byte %llu: invalid UTF-8 (0x%02x); if the "
+	return source_fail(src, _("byte %llu: invalid UTF-8 (0x%02x); if the "
 	    "file is in another encoding, say which with --encoding (GB18030, "
-	    "BIG5, LATIN1, UTF-16)", (unsigned long long)(src->raw_offset +
+	    "BIG5, LATIN1, UTF-16)"), (unsigned long long)(src->raw_offset +
 	    src->rpos - (src->olen - src->opos) - 1), c);
 }
