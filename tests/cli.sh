@@ -123,6 +123,12 @@ expect_err "邮箱 “zw@example.cn”已属于客户 $ZW（张伟）" \
 LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
 	run show customer 999999
 expect_err "客户 999999 不存在" "  and a record that is not there"
+printf 'name,phones\n好人,13800138000\n坏\377人,13800138001\n' >"$TMPD/bad8.csv"
+LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= TCRM_LOCALEDIR="$TMPD/locale" \
+	run import "$TMPD/bad8.csv" --form customer
+expect_rc 65 "  an import of invalid UTF-8 is refused"
+expect_err "bad8.csv:3: 第 34 字节：无效的 UTF-8（0xff）；如果文件是其他编码，请用 --encoding" \
+	"  the reader's message in Chinese, after the file and line as ever"
 LANG=zh_CN.UTF-8 run show customer 999999
 expect_err "customer 999999 does not exist" \
 	"  but LC_ALL=C.UTF-8 over LANG keeps messages and their words English"
