@@ -260,8 +260,10 @@ cmd_import_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			rc = EX_USAGE;
 			goto out;
 		}
-	} else
-		c.o.format = import_format_guess(c.o.file);
+	} else if (!import_format_by_name(c.o.file, &c.o.format)) {
+		c.o.format = FMT_CSV;
+		c.o.sniff = true;
+	}
 	c.o.progress = isatty(2) && !c.o.dry_run;
 	c.o.options_text = canonical(&c.text);
 	rc = import_run(ctx, e, &c.o, &st);

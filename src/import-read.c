@@ -79,15 +79,40 @@ import_format_name(enum import_format f)
 	return names[f];
 }
 
-enum import_format
-import_format_guess(const char *name)
+bool
+import_format_by_name(const char *name, enum import_format *f)
 {
 	const char *dot = strrchr(name, '.');
-	enum import_format f;
 
-	if (dot == NULL || import_format_parse(dot + 1, &f) != 0)
+	return dot != NULL && strchr(dot, '/') == NULL &&
+	    import_format_parse(dot + 1, f) == 0;
+}
+
+/* What an export in each format begins with. A CSV header cannot start
+ * with "{" or "- " and still name fields, so guessing costs nothing. */
+enum import_format
+import_format_sniff(const char *p, size_t len)
+{
+	const char *end = p + len, *eol;
+
+	while (p < end && (*p == ' ' || *p == '\r' || *p == '\n'))
+		p++;
+	len = (size_t)(end - p);
+	if (len == 0)
 		return FMT_CSV;
-	return f;
+	if (*p == '{')
+		return FMT_JSONL;
+	if (len >= 11 && strncasecmp(p, "BEGIN:VCARD", 11) == 0)
+		return FMT_VCARD;
+	if ((len >= 3 && memcmp(p, "---", 3) == 0) || (len >= 2 &&
+	    p[0] == '-' && (p[1] == ' ' || p[1] == '\r' || p[1] == '\n')))
+		return FMT_YAML;
+	if ((eol = memchr(p, '\n', len)) == NULL)
+		eol = end;
+	if (memchr(p, '\t', (size_t)(eol - p)) != NULL &&
+	    memchr(p, ',', (size_t)(eol - p)) == NULL)
+		return FMT_TSV;
+	return FMT_CSV;
 }
 
 void

@@ -2217,6 +2217,17 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 		importer_free(&im);
 		return EX_CANTCREAT;
 	}
+	if (o->sniff) {
+		char head[1024];
+
+		o->format = import_format_sniff(head, source_peek(&im.src,
+		    head, sizeof head));
+		if (o->format == FMT_TSV && o->delimiter != 0)
+			o->format = FMT_CSV;	/* the delimiter says */
+		if (o->dry_run)
+			printf(_("format: %s (by its first bytes)\n"),
+			    import_format_name(o->format));
+	}
 	im.rd = reader_open(&im.src, o->format, o->delimiter, e);
 	/* Durable once, at the end (import_finish), not at every batch. */
 	store_set_nosync(ctx->store, true);

@@ -208,6 +208,22 @@ source_start(struct source *src)
 	return 0;
 }
 
+size_t
+source_peek(struct source *src, char *buf, size_t size)
+{
+	size_t n;
+
+	if (!src->started && source_start(src) != 0)
+		return 0;
+	if (src->opos == src->olen && source_fill(src) != 0)
+		return 0;
+	n = src->olen - src->opos;
+	if (n > size)
+		n = size;
+	memcpy(buf, src->out + src->opos, n);
+	return n;
+}
+
 void
 source_ungetc(struct source *src, int c)
 {

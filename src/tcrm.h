@@ -276,6 +276,9 @@ int source_open(struct source *, int fd, const char *name,
 void source_close(struct source *);
 /* Next byte (0-255), -1 at the end, -2 on bad input (src->err). */
 int source_getc(struct source *);
+/* Copy up to size bytes of what source_getc will give next, decoded,
+ * without taking them; reads the input if nothing is waiting. */
+size_t source_peek(struct source *, char *buf, size_t size);
 /* Give back the byte just read (one at most). */
 void source_ungetc(struct source *, int);
 
@@ -326,8 +329,11 @@ struct row {
 };
 struct reader;
 int import_format_parse(const char *, enum import_format *);
-/* By the file name's extension; CSV when it says nothing. */
-enum import_format import_format_guess(const char *name);
+/* By the file name's extension: false when it says nothing. */
+bool import_format_by_name(const char *name, enum import_format *);
+/* By the first bytes of the input, for standard input and names that
+ * say nothing: CSV unless they look like another format. */
+enum import_format import_format_sniff(const char *head, size_t len);
 const char *import_format_name(enum import_format);
 struct reader *reader_open(struct source *, enum import_format, int delim,
     const struct entity *);
@@ -857,6 +863,7 @@ enum on_duplicate {
 struct import_opts {
 	const char *file;	/* a path, or "-" for standard input */
 	enum import_format format;
+	bool sniff;		/* no --format, a name that says nothing */
 	const char *encoding;
 	int delimiter;
 	struct strv maps;	/* "Column=field", "A+B=field" */

@@ -281,6 +281,23 @@ for f in csv tsv jsonl yaml vcard; do
 		ok $? "$f round trip: every $e record identical"
 	done
 done
+# Through a pipe, as from another host, nothing names the format: the
+# first bytes tell it.
+"$TCRM" --home "$HOME_DIR" export --form customer --format jsonl \
+	2>/dev/null >"$TMPD/a.jsonl"
+for f in csv tsv jsonl yaml vcard; do
+	rm -rf "$TMPD/copy"
+	"$TCRM" --home "$TMPD/copy" import - --form customer \
+		<"$TMPD/customer.$f" >/dev/null 2>&1 &&
+	"$TCRM" --home "$TMPD/copy" export --form customer --format jsonl \
+		2>/dev/null >"$TMPD/b.jsonl" &&
+	cmp -s "$TMPD/a.jsonl" "$TMPD/b.jsonl"
+	ok $? "$f from standard input without --format: every record identical"
+done
+cp "$TMPD/customer.jsonl" "$TMPD/customers.txt"
+run import "$TMPD/customers.txt" --form customer --dry-run
+expect_out "^format: jsonl \(by its first bytes\)" \
+	"a name that says nothing: the dry run says what the content looks like"
 run export --form customer --format csv --labels zh --bom
 printf '%s' "$OUT" | head -c 3 | od -An -tx1 | grep -q 'ef bb bf'
 ok $? "--bom writes a byte order mark"

@@ -307,3 +307,49 @@ Test(csv, overlongs_surrogates_and_too_large_are_invalid)
 		free(err);
 	}
 }
+
+Test(csv, format_sniffed_from_first_bytes)
+{
+	static const struct {
+		const char *head;
+		enum import_format want;
+	} cases[] = {
+		{ "{\"name\":\"张伟\"}\n", FMT_JSONL },
+		{ "\n\n  {\"a\":1}", FMT_JSONL },
+		{ "BEGIN:VCARD\r\nVERSION:3.0\r\n", FMT_VCARD },
+		{ "begin:vcard\n", FMT_VCARD },
+		{ "- id: 1\n  name: x\n", FMT_YAML },
+		{ "---\n- name: x\n", FMT_YAML },
+		{ "id\tname\tphones\n1\t张伟\t138\n", FMT_TSV },
+		{ "name,notes\nx,\"a\tb\"\n", FMT_CSV },
+		{ "name,\tphones\n", FMT_CSV },
+		{ "-5,x\n", FMT_CSV },
+		{ "", FMT_CSV },
+		{ "name,phones", FMT_CSV },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		cr_expect_eq(import_format_sniff(cases[i].head,
+		    strlen(cases[i].head)), cases[i].want, "case %zu: %s", i,
+		    cases[i].head);
+}
+
+Test(csv, peek_takes_nothing)
+{
+	static const char utf16[] = "\xff\xfe" "a\0,\0\x20\x5f\n\0";
+	char head[16], got[16];
+	struct source src;
+	char *err;
+	size_t n = 0;
+	int c;
+
+	cr_assert_eq(source_open(&src, fd_of(utf16, sizeof utf16 - 1), "t",
+	    NULL, &err), 0);
+	cr_assert_eq(source_peek(&src, head, sizeof head), 6);
+	cr_assert(memcmp(head, "a,\xe5\xbc\xa0\n", 6) == 0);
+	while ((c = source_getc(&src)) >= 0 && n < sizeof got)
+		got[n++] = (char)c;
+	cr_assert_eq(n, 6);
+	cr_assert(memcmp(got, head, 6) == 0);
+	source_close(&src);
+}
