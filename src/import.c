@@ -441,7 +441,7 @@ check_required(struct importer *im, struct pending *p)
 			    *p->linkvals.v[k] != '\0');
 		if (f->required && f->def == NULL && !linked &&
 		    *record_get(&p->rec, f->name) == '\0') {
-			strv_pushf(&p->errs, "%s: a value is required",
+			strv_pushf(&p->errs, _("%s: a value is required"),
 			    f->name);
 			return -1;
 		}
@@ -517,7 +517,9 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 	}
 	if (bad == 0)
 		bad = assemble(im, p, pc, npc);
-	if (bad == 0)
+	/* With --key a row may update a record that has the values the
+	 * file leaves out; the store checks those that are created. */
+	if (bad == 0 && im->nkeys == 0)
 		bad = check_required(im, p);
 	free(pc);
 	return bad;

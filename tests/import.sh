@@ -139,6 +139,16 @@ printf 'name,phones\n张伟伟,13800138000\n' >"$TMPD/p.csv"
 run import "$TMPD/p.csv" --form customer --key phones
 expect_err "1 read, 0 created, 0 updated, 1 unchanged" \
 	"--key phones matches any spelling of the number"
+# Updating by key needs no column for what the records have already.
+printf 'email,title\nZW@example.cn,总监\nnobody@example.cn,经理\n' \
+	>"$TMPD/titles.csv"
+run import "$TMPD/titles.csv" --form customer --key email --partial
+expect_err "titles.csv:3: name: a value is required" \
+	"--key with no name column: a row that would be created still needs one"
+expect_err "2 read, 0 created, 1 updated, 1 rejected" \
+	"  but the row that updates a record does not"
+run show customer 1 --format json
+expect_out '"title": "总监"' "  and the record has its new title"
 
 # Related records linked by a key column.
 run import "$D/contacts.csv" --form contact \
