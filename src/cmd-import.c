@@ -25,7 +25,8 @@ enum {
 	OPT_LIST,
 	OPT_REVERT,
 	OPT_FORCE,
-	OPT_OUTFORMAT
+	OPT_OUTFORMAT,
+	OPT_DEFAULT
 };
 
 static const struct option import_options[] = {
@@ -44,6 +45,7 @@ static const struct option import_options[] = {
 	{ "on-duplicate", required_argument, NULL, OPT_ON_DUP },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "link", required_argument, NULL, OPT_LINK },
+	{ "default", required_argument, NULL, OPT_DEFAULT },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "revert", required_argument, NULL, OPT_REVERT },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -90,6 +92,7 @@ opts_free(struct import_opts *o)
 	strv_free(&o->ignores);
 	strv_free(&o->keys);
 	strv_free(&o->links);
+	strv_free(&o->defaults);
 	free(o->options_text);
 }
 
@@ -167,6 +170,14 @@ parse_one(struct cmd_ctx *ctx, struct import_cli *c, int opt)
 		return 0;
 	case OPT_LINK:
 		strv_push(&c->o.links, optarg);
+		return 0;
+	case OPT_DEFAULT:
+		if (strchr(optarg, '=') == NULL || *optarg == '=') {
+			cmd_error(ctx, _("--default wants FIELD=VALUE, not "
+			    "'%s'"), optarg);
+			return EX_USAGE;
+		}
+		strv_push(&c->o.defaults, optarg);
 		return 0;
 	case OPT_LIST:
 		c->list = true;

@@ -80,7 +80,8 @@ const struct cmd_entry cmd_table[] = {
 	{ "import", NULL, "[FILE|-] --form ENTITY [--format F] "
 	  "[--encoding E] [--delimiter C] [--map C=F] [--ignore C] "
 	  "[--keep-unknown] [--key F] [--on-duplicate update|skip|fail] "
-	  "[--link E.F=C] [--partial] [--reject FILE] [--batch N] [--again] "
+	  "[--link E.F=C] [--default F=V] [--partial] [--reject FILE] "
+	  "[--batch N] [--again] "
 	  "[--dry-run] | --list [--output F] | --revert ID [--force]",
 	  N_("import records from CSV, TSV, JSON Lines, YAML or vCard"),
 	  ROLE_ADMIN, CMD_STORE, cmd_import_exec },

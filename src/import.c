@@ -26,6 +26,12 @@ struct link {
 	char *col;
 };
 
+/* --default: the value a created record gets where its row has none. */
+struct fixed {
+	const struct field *field;
+	char *value;			/* normalised */
+};
+
 struct target {
 	char *col;
 	const struct field *field;	/* NULL: kept as unknown */
@@ -111,6 +117,8 @@ struct importer {
 	size_t ntargets;
 	struct link *links;
 	size_t nlinks;
+	struct fixed *defaults;
+	size_t ndefaults;
 	const struct field **keys;
 	size_t nkeys;
 	struct pending *rows;
@@ -428,6 +436,29 @@ assemble(struct importer *im, struct pending *p, struct piece *pc, size_t n)
 	return bad;
 }
 
+static bool
+has_default(const struct importer *im, const struct field *f)
+{
+	for (size_t i = 0; i < im->ndefaults; i++) {
+		if (im->defaults[i].field == f && *im->defaults[i].value)
+			return true;
+	}
+	return false;
+}
+
+/* Where the row left a field empty; never over an existing record's
+ * value, so only for the records an import creates. */
+static void
+fill_defaults(const struct importer *im, struct record *r)
+{
+	for (size_t i = 0; i < im->ndefaults; i++) {
+		const char *name = im->defaults[i].field->name;
+
+		if (*record_get(r, name) == '\0')
+			record_set(r, name, im->defaults[i].value);
+	}
+}
+
 static int
 check_required(struct importer *im, struct pending *p)
 {
@@ -440,6 +471,7 @@ check_required(struct importer *im, struct pending *p)
 			linked = linked || (im->links[k].ref == f &&
 			    *p->linkvals.v[k] != '\0');
 		if (f->required && f->def == NULL && !linked &&
+		    !has_default(im, f) &&
 		    *record_get(&p->rec, f->name) == '\0') {
 			strv_pushf(&p->errs, _("%s: a value is required"),
 			    f->name);
@@ -1239,6 +1271,7 @@ write_row(struct importer *im, struct store *s, struct txn *t,
 	/* A copy: a batch tried again must find the row as it was read, not
 	 * with the defaults and the id this attempt gave it. */
 	record_copy(&r, &p->rec);
+	fill_defaults(im, &r);
 	mark_imported(im->e, &r);
 	rc = store_create(s, t, im->e, &r);
 	if (rc == ST_OK && im->o->dry_run) {
@@ -1833,6 +1866,41 @@ parse_keys(struct importer *im)
 	return 0;
 }
 
+/* Each --default checked as the form checks a value, before any row. */
+static int
+parse_defaults(struct importer *im)
+{
+	im->defaults = xcalloc(im->o->defaults.n + 1, sizeof *im->defaults);
+	for (size_t i = 0; i < im->o->defaults.n; i++) {
+		const char *spec = im->o->defaults.v[i];
+		const char *eq = strchr(spec, '=');
+		char *name = xstrndup(spec, (size_t)(eq - spec));
+		const struct field *f = entity_field(im->e, name);
+		char *out = NULL, *why = NULL;
+
+		if (f == NULL)
+			f = entity_field_by_alias(im->e, name);
+		free(name);
+		if (f == NULL) {
+			cmd_error(im->ctx, _("--default %s: %s has no field of "
+			    "that name"), spec, im->e->name);
+			return -1;
+		}
+		if ((f->write_roles & im->ctx->role) == 0) {
+			cmd_error(im->ctx, _("--default %s: your role may not "
+			    "write %s"), spec, f->name);
+			return -1;
+		}
+		if (field_normalise(f, eq + 1, &out, &why) != 0) {
+			cmd_error(im->ctx, "--default %s: %s", spec, why);
+			free(why);
+			return -1;
+		}
+		im->defaults[im->ndefaults++] = (struct fixed){ f, out };
+	}
+	return 0;
+}
+
 static void
 print_mapping(struct importer *im)
 {
@@ -1868,6 +1936,12 @@ print_mapping(struct importer *im)
 		else
 			printf("%s%s\n", t->field->name, t->join >= 0 ?
 			    " (joined)" : "");
+	}
+	for (size_t i = 0; i < im->ndefaults; i++) {
+		printf("--default -> %s = ", im->defaults[i].field->name);
+		out_safe(stdout, im->defaults[i].value);
+		fputs(_(" (for the records created, where the row has none)\n"),
+		    stdout);
 	}
 }
 
@@ -1981,6 +2055,9 @@ importer_free(struct importer *im)
 	for (size_t i = 0; i < im->nlinks; i++)
 		free(im->links[i].col);
 	free(im->links);
+	for (size_t i = 0; i < im->ndefaults; i++)
+		free(im->defaults[i].value);
+	free(im->defaults);
 	free(im->keys);
 	for (size_t i = 0; i < im->nrows; i++)
 		pending_free(&im->rows[i]);
@@ -2202,7 +2279,8 @@ import_run(struct cmd_ctx *ctx, const struct entity *e,
 			close(fd);
 		return EX_USAGE;
 	}
-	if (parse_links(&im) != 0 || parse_keys(&im) != 0) {
+	if (parse_links(&im) != 0 || parse_keys(&im) != 0 ||
+	    parse_defaults(&im) != 0) {
 		importer_free(&im);
 		return EX_USAGE;
 	}

@@ -870,6 +870,7 @@ struct import_opts {
 	struct strv ignores;
 	struct strv keys;	/* field names; "id" for record ids */
 	struct strv links;	/* "customer.email=Customer Email" */
+	struct strv defaults;	/* "field=value" for the records created */
 	enum on_duplicate on_dup;
 	bool keep_unknown;
 	bool dry_run;

@@ -149,6 +149,27 @@ expect_err "2 read, 0 created, 1 updated, 1 rejected" \
 	"  but the row that updates a record does not"
 run show customer 1 --format json
 expect_out '"title": "总监"' "  and the record has its new title"
+# Values for what a file leaves out, for the records it creates only.
+printf 'email,phones\nZW@example.cn,\nwalkin@example.cn,13600001111\n' \
+	>"$TMPD/walkin.csv"
+run import "$TMPD/walkin.csv" --form customer --key email \
+	--default 来源=walk_in --default name=到店客户 --dry-run
+expect_out "^--default -> source = walk_in" "a dry run lists each --default"
+run import "$TMPD/walkin.csv" --form customer --key email \
+	--default 来源=walk_in --default name=到店客户
+expect_rc 0 "--default fills a required field the file has no column for"
+run export --form customer --where email=walkin@example.cn \
+	--fields name,source --format tsv
+expect_out "^到店客户	walk_in$" "  on the record created"
+run show customer 1 --format json
+printf '%s\n' "$OUT" | grep -q '"source": "walk_in"'
+[ $? -ne 0 ]
+ok $? "  and not on the record the key found"
+run import "$TMPD/walkin.csv" --form customer --key email \
+	--default source=somewhere
+expect_rc 64 "a --default the field refuses is a usage error"
+expect_err "--default source=somewhere: 'somewhere' is not one of" \
+	"  saying why, before any row"
 
 # Related records linked by a key column.
 run import "$D/contacts.csv" --form contact \
