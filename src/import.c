@@ -1146,8 +1146,7 @@ find_duplicate(struct importer *im, struct store *s, struct txn *t,
 				/* Which to update? Not a guess to make. */
 				*which = xasprintf(_("%s '%s' is held by %s "
 				    "%u and %u"), f->name, values.v[j],
-				    im->e->name,
-				    ids[0], ids[1]);
+				    im->e->name, ids[0], ids[1]);
 				rc = ST_INVALID;
 				break;
 			}
@@ -1418,6 +1417,8 @@ progress(struct importer *im, bool done)
 		    100.0 * (double)im->read_offset / (double)im->input_size,
 		    left > 0 ? left : 0);
 	}
+	if (n >= (int)sizeof line)
+		n = (int)sizeof line - 1;
 	/* Blanks over what a longer line before left behind. */
 	fprintf(stderr, "\r%s%*s%s", line, im->progress_width > n ?
 	    im->progress_width - n : 0, "", done ? "\n" : "");
