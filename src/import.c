@@ -481,6 +481,27 @@ check_required(struct importer *im, struct pending *p)
 	return 0;
 }
 
+/* A column --keep-unknown keeps is text of any length and lines, but
+ * no more than that: no terminal's control characters. */
+static int
+keep_unknown(struct pending *p, const struct target *t, size_t col,
+    const char *val)
+{
+	static const struct field kept = { .name = (char *)"kept",
+	    .type = FT_LONGTEXT };
+	char *out = NULL, *why = NULL;
+
+	if (field_normalise(&kept, val, &out, &why) != 0) {
+		strv_pushf(&p->errs, _("column \"%s\" (%zu): %s"), t->col,
+		    col, why);
+		free(why);
+		return -1;
+	}
+	record_set(&p->rec, t->unknown, out);
+	free(out);
+	return 0;
+}
+
 /* Turn one input row into a record, or report why it cannot be. */
 static int
 prepare(struct importer *im, struct row *row, struct pending *p)
@@ -541,7 +562,8 @@ prepare(struct importer *im, struct row *row, struct pending *p)
 			continue;
 		}
 		if (t->field == NULL) {
-			record_set(&p->rec, t->unknown, val);
+			if (keep_unknown(p, t, i + 1, val) != 0)
+				bad = -1;
 			continue;
 		}
 		pc[npc++] = (struct piece){ t->field, t->join, i + 1, t->col,

@@ -60,6 +60,11 @@ run import "$TMPD/u.csv" --form customer --keep-unknown --key name \
 expect_rc 0 "--keep-unknown keeps it"
 run show customer 3 --format json
 expect_out '"colour": "red"' "as a field the form does not know"
+printf 'name,colour\n色彩,"\033]0;owned\007red"\n' >"$TMPD/u-esc.csv"
+run import "$TMPD/u-esc.csv" --form customer --keep-unknown
+expect_rc 65 "a kept column is checked for control characters too"
+expect_err 'column "colour" (2): contains the control character U+001B' \
+	"  and the row names it"
 printf 'Name,Name\na,b\n' >"$TMPD/dup.csv"
 run import "$TMPD/dup.csv" --form customer
 expect_rc 64 "two columns for one field are refused"
