@@ -2,6 +2,7 @@
  * meets in the index. */
 #include "tcrm.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -337,6 +338,31 @@ phone_scan_problem(const struct phone_scan *sc)
 	return NULL;
 }
 
+/* "1.38001E+10": what a spreadsheet makes of a long number in a column
+ * of numbers, the digits past the mantissa's gone. */
+static bool
+phone_in_exponent_form(const char *s)
+{
+	long mantissa = 0, exponent;
+	char *end;
+
+	s += strspn(s, " ");
+	if (!isdigit((unsigned char)*s))
+		return false;
+	s++;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			mantissa++;
+	if (*s != 'E' && *s != 'e')
+		return false;
+	s++;
+	if (!isdigit((unsigned char)*s) && *s != '+')
+		return false;
+	exponent = strtol(s, &end, 10);
+	end += strspn(end, " ");
+	return *end == '\0' && mantissa < exponent;
+}
+
 int
 phone_parse(const char *text, const char *default_cc, struct phone *ph,
     const char **why)
@@ -349,6 +375,10 @@ phone_parse(const char *text, const char *default_cc, struct phone *ph,
 	memset(ph, 0, sizeof *ph);
 	phone_scan_text(text, &sc);
 	problem = phone_scan_problem(&sc);
+	if (problem != NULL && phone_in_exponent_form(text))
+		problem = N_("a spreadsheet wrote it in exponent form, "
+		    "without its last digits: make the column text and export "
+		    "again");
 	if (problem == NULL && !phone_cc_valid(cc))
 		problem = N_("bad default country code");
 	if (problem == NULL)

@@ -95,6 +95,10 @@ expect_err "bad.csv:3: column \"phones\" (2): 'call me' is not a phone number" \
 	"each bad row is named with line, column and rule"
 expect_err "bad.csv:4: column \"email\" (3): 'c@' is not an email address" \
 	"every bad row, not just the first"
+printf 'name,phones\n表格,1.38001E+10\n' >"$TMPD/excel.csv"
+run import "$TMPD/excel.csv" --form customer
+expect_err "'1.38001E+10' is not a phone number (a spreadsheet wrote it in exponent form" \
+	"a number a spreadsheet cut short is named as such"
 expect_err "rolled back, nothing stored" "and nothing is stored"
 run import --list --output tsv
 printf '%s\n' "$OUT" | tail -1 | grep -q "	rolled back	4	0	0	0	0	2$"

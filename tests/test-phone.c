@@ -129,7 +129,7 @@ ParameterizedTest(struct valid_case *c, phone, valid)
 struct invalid_case {
 	char text[96];
 	char cc[8];
-	char why[64];
+	char why[128];
 };
 
 static struct invalid_case invalid_cases[] = {
@@ -170,6 +170,12 @@ static struct invalid_case invalid_cases[] = {
 	{ "+0 123 4567 89", "", "country code cannot begin with 0" },
 	{ "00 0123 4567 89", "", "country code cannot begin with 0" },
 	{ "13800138000", "abc", "bad default country code" },
+	/* A spreadsheet's column of numbers: the number is not all there. */
+	{ "1.38001E+10", "", "a spreadsheet wrote it in exponent form, "
+	    "without its last digits: make the column text and export again" },
+	{ " 8.6138E+12 ", "", "a spreadsheet wrote it in exponent form, "
+	    "without its last digits: make the column text and export again" },
+	{ "1.3800138000E+10", "", "contains letters" },
 };
 
 ParameterizedTestParameters(phone, invalid)
