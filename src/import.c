@@ -244,9 +244,7 @@ map_option(struct importer *im, const char *col, struct target *t)
 				found = (int)j;
 		}
 		if (found >= 0) {
-			t->field = entity_field(im->e, eq + 1);
-			if (t->field == NULL)
-				t->field = entity_field_by_alias(im->e, eq + 1);
+			t->field = entity_field_by_alias(im->e, eq + 1);
 			t->join = cols.n > 1 ? found : -1;
 			if (strcmp(eq + 1, "id") == 0) {
 				t->is_id = true;
@@ -1877,8 +1875,7 @@ parse_keys(struct importer *im)
 			im->keys[im->nkeys++] = NULL;
 			continue;
 		}
-		if ((f = entity_field(im->e, k)) == NULL)
-			f = entity_field_by_alias(im->e, k);
+		f = entity_field_by_alias(im->e, k);
 		if (f == NULL || f->index == IX_NONE) {
 			cmd_error(im->ctx, _("--key %s: %s has no indexed "
 			    "field of that name"), k, im->e->name);
@@ -1898,11 +1895,9 @@ parse_defaults(struct importer *im)
 		const char *spec = im->o->defaults.v[i];
 		const char *eq = strchr(spec, '=');
 		char *name = xstrndup(spec, (size_t)(eq - spec));
-		const struct field *f = entity_field(im->e, name);
+		const struct field *f = entity_field_by_alias(im->e, name);
 		char *out = NULL, *why = NULL;
 
-		if (f == NULL)
-			f = entity_field_by_alias(im->e, name);
 		free(name);
 		if (f == NULL) {
 			cmd_error(im->ctx, _("--default %s: %s has no field of "
